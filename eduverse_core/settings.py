@@ -1,0 +1,85 @@
+"""Settings of one :class:`~eduverse_core.engine.Eduverse` instance.
+
+Settings are plain data: read once from the environment (``EDUVERSE_*``) or given in code. No
+module reads the environment anywhere else, so an embedding application controls everything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENV_PREFIX = "EDUVERSE_"
+
+
+class Settings(BaseModel):
+    """Everything configurable about an EduVerse instance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    storage: str = Field(
+        "sqlite:///eduverse.db",
+        description="Storage URL; its scheme picks the backend (sqlite:///path, sqlite://:memory:,"
+        " firestore://PROJECT).",
+    )
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="Key that signs auth tokens. Set the same value on every instance.",
+        repr=False,
+    )
+    default_pack: str = Field("logicore", description="Pack id a new learner starts in.")
+    default_grader: str = Field("sandbox", description="Grader used when a cycle names none.")
+    allow_instructor_signup: bool = Field(
+        False, description="Whether anyone may sign up as an instructor (off: use the CLI)."
+    )
+    plugins_dir: Path | None = Field(
+        None, description="Folder of one-file plugins (*.py) loaded at start-up."
+    )
+    pack_paths: tuple[Path, ...] = Field(
+        (), description="Extra scenario packs (files or folders) to load besides plugin packs."
+    )
+    load_entry_points: bool = Field(
+        True, description="Load plugins installed under the `eduverse` entry-point group."
+    )
+    disabled_plugins: tuple[str, ...] = Field(
+        (), description="Names of plugins (default or installed) not to register."
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``EDUVERSE_*`` variables; keyword arguments win over them."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        simple = {
+            "STORAGE": "storage",
+            "SECRET_KEY": "secret_key",
+            "DEFAULT_PACK": "default_pack",
+            "DEFAULT_GRADER": "default_grader",
+        }
+        for var, field in simple.items():
+            if env.get(ENV_PREFIX + var):
+                values[field] = env[ENV_PREFIX + var]
+        if env.get(ENV_PREFIX + "ALLOW_INSTRUCTOR_SIGNUP"):
+            values["allow_instructor_signup"] = _truthy(env[ENV_PREFIX + "ALLOW_INSTRUCTOR_SIGNUP"])
+        if env.get(ENV_PREFIX + "LOAD_ENTRY_POINTS"):
+            values["load_entry_points"] = _truthy(env[ENV_PREFIX + "LOAD_ENTRY_POINTS"])
+        if env.get(ENV_PREFIX + "PLUGINS_DIR"):
+            values["plugins_dir"] = Path(env[ENV_PREFIX + "PLUGINS_DIR"])
+        if env.get(ENV_PREFIX + "PACKS"):
+            values["pack_paths"] = tuple(
+                Path(p) for p in env[ENV_PREFIX + "PACKS"].split(os.pathsep) if p
+            )
+        if env.get(ENV_PREFIX + "DISABLED_PLUGINS"):
+            values["disabled_plugins"] = tuple(
+                n.strip() for n in env[ENV_PREFIX + "DISABLED_PLUGINS"].split(",") if n.strip()
+            )
+        values.update(overrides)
+        return cls.model_validate(values)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
