@@ -11,7 +11,6 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
@@ -180,5 +179,3 @@ def _register_plugin_commands() -> None:
         click.echo(f"warning: plugins not loaded: {exc.message}", err=True)
         return
     pm.hook.eduverse_register_commands(cli=cli)
-
-

@@ -7,7 +7,7 @@ tests and embedding applications can run several side by side.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -89,6 +89,7 @@ class Eduverse:
         self.reflections = self.services.reflections
         self.submissions = self.services.submissions
         self.analytics = self.services.analytics
+        self.catalog = self.services.catalog
         self.pm.hook.eduverse_startup(eduverse=self)
 
     # -- registries -----------------------------------------------------------------------
@@ -161,6 +162,11 @@ class Eduverse:
                 log.exception("event listener %s failed on %s", impl.plugin_name, name)
         return event
 
+    def plugin_pack_problems(self, pack: ScenarioPack) -> list[str]:
+        """Problems that ``eduverse_validate_scenario_pack`` plugins find in ``pack``."""
+        results = self.pm.hook.eduverse_validate_scenario_pack(eduverse=self, pack=pack)
+        return [problem for problems in results if problems for problem in problems]
+
     def plugin_infos(self) -> list[Any]:
         return describe_plugins(self.pm)
 
@@ -178,5 +184,3 @@ class Eduverse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-

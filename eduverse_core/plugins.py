@@ -58,7 +58,11 @@ def make_plugin_manager(settings: Settings, extra: Iterable[object] = ()) -> plu
     for dotted in DEFAULT_PLUGINS:
         short = dotted.rsplit(".", 1)[-1]
         if short not in disabled:
-            pm.register(importlib.import_module(dotted), name=short)
+            try:
+                module = importlib.import_module(dotted)
+            except ImportError as exc:  # a broken installation, not a user error
+                raise StartupError(f"default plugin {dotted!r} cannot be imported: {exc}") from exc
+            pm.register(module, name=short)
     for name in disabled:
         pm.set_blocked(name)
     if settings.load_entry_points:

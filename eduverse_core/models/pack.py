@@ -28,8 +28,7 @@ class Character(Model):
     role: LocalizedText = Field(description="Role in the story, e.g. `Team lead`.")
     portrait: str | None = Field(
         None,
-        description="Portrait image, a path relative to the pack folder (e.g."
-        " `assets/alex.svg`).",
+        description="Portrait image, a path relative to the pack folder (e.g. `assets/alex.svg`).",
     )
 
 
@@ -241,4 +240,6 @@ class ScenarioPack(Model):
 
     def cycle_order(self) -> list[tuple[int, str]]:
         """Every (week number, cycle id) in course order."""
-        return [(w.number, c.id) for w in sorted(self.weeks, key=lambda w: w.number) for c in w.cycles]
+        return [
+            (w.number, c.id) for w in sorted(self.weeks, key=lambda w: w.number) for c in w.cycles
+        ]

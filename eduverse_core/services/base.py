@@ -1,0 +1,58 @@
+"""What every service shares: access to the engine, and the authorization checks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from ..errors import NotFound, PermissionDenied
+from ..models import Classroom, ScenarioPack, User
+
+if TYPE_CHECKING:
+    from ..engine import Eduverse
+    from ..storage import Storage
+
+
+def new_id() -> str:
+    """An opaque, unguessable id (hex UUID4)."""
+    return uuid.uuid4().hex
+
+
+class Service:
+    """Base of the use-case services. Services are the only callers of storage; each takes the
+    acting :class:`User` (from the auth token, never from a request body) where it matters."""
+
+    def __init__(self, eduverse: Eduverse) -> None:
+        self.ev = eduverse
+
+    @property
+    def storage(self) -> Storage:
+        return self.ev.storage
+
+    def pack(self, pack_id: str) -> ScenarioPack:
+        return self.ev.pack(pack_id)
+
+    # -- checks -----------------------------------------------------------------------------
+    @staticmethod
+    def require_role(actor: User, role: str) -> None:
+        if actor.role != role:
+            raise PermissionDenied(
+                f"only a {role} may do this (you are a {actor.role})", code=f"{role}_only"
+            )
+
+    def owned_classroom(self, actor: User, class_id: str) -> Classroom:
+        """The class ``class_id`` if ``actor`` is its instructor; else NotFound/PermissionDenied."""
+        classroom = self.storage.get_classroom(class_id)
+        if classroom is None:
+            raise NotFound(f"class {class_id!r} not found", code="class_not_found")
+        if classroom.instructor_id != actor.id:
+            raise PermissionDenied(
+                f"class {class_id!r} belongs to another instructor", code="not_class_instructor"
+            )
+        return classroom
+
+    def user(self, user_id: str) -> User:
+        user = self.storage.get_user(user_id)
+        if user is None:
+            raise NotFound(f"user {user_id!r} not found", code="user_not_found")
+        return user

@@ -1,0 +1,57 @@
+"""Shared fixtures: an Eduverse on in-memory SQLite with the tiny test pack and an in-process
+grader, plus ready-made accounts. (Backend-specific fixtures live beside their tests.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from eduverse_core import Eduverse
+from eduverse_core.models import ClassDetails, Classroom, User
+
+from fakes import EventRecorder, InProcessGrader, TestPlugin, test_settings
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def grader() -> InProcessGrader:
+    return InProcessGrader()
+
+
+@pytest.fixture
+def recorder() -> EventRecorder:
+    return EventRecorder()
+
+
+@pytest.fixture
+def ev(grader: InProcessGrader, recorder: EventRecorder) -> Iterator[Eduverse]:
+    with Eduverse(test_settings(), plugins=[TestPlugin(grader), recorder]) as instance:
+        yield instance
+
+
+@pytest.fixture
+def student(ev: Eduverse) -> User:
+    return ev.accounts.create_user("Student@Example.org ", "Stu Dent", PASSWORD)
+
+
+@pytest.fixture
+def other_student(ev: Eduverse) -> User:
+    return ev.accounts.create_user("other@example.org", "Other", PASSWORD)
+
+
+@pytest.fixture
+def instructor(ev: Eduverse) -> User:
+    return ev.accounts.create_user("prof@example.org", "Prof", PASSWORD, role="instructor")
+
+
+@pytest.fixture
+def other_instructor(ev: Eduverse) -> User:
+    return ev.accounts.create_user("prof2@example.org", "Prof Two", PASSWORD, role="instructor")
+
+
+@pytest.fixture
+def classroom(ev: Eduverse, instructor: User) -> Classroom:
+    details = ClassDetails(subject="Python", year=2026, semester="1", section="A")
+    return ev.classes.create(instructor, details)
