@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
@@ -160,6 +161,93 @@ def users_list(ctx: click.Context, role: str | None) -> None:
 @cli.group()
 def pack() -> None:
     """Validate, check, convert and inspect scenario packs."""
+
+
+@pack.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print {valid, problems} as JSON.")
+@click.pass_context
+@clean_errors
+def pack_validate(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Validate packs (files or folders): schema, models, semantic rules and plugin checks.
+
+    Prints one line per problem, FILE::$.json.path: message. Exit 1 when any is found.
+    """
+    from .packs import problems_summary, validate
+
+    extra = _plugin_pack_checks(ctx)
+    results = [validate(path, extra) for path in paths]
+    problems = [problem for result in results for problem in result.problems]
+    if as_json:
+        echo_json({"valid": not problems, "problems": [p.to_dict() for p in problems]})
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        # Summaries go to stderr: stdout stays one line per problem, ready for grep and wc.
+        for result in results:
+            click.echo(result.summary(), err=True)
+        if problems:
+            click.echo(problems_summary(problems), err=True)
+    ctx.exit(EXIT_PROBLEM if problems else 0)
+
+
+def _plugin_pack_checks(ctx: click.Context) -> Callable[[Any], list[str]] | None:
+    """The plugins' ``eduverse_validate_scenario_pack`` as one check, or None when no plugin
+    implements it. The Eduverse the hook receives is created only when a pack is checked."""
+    from .plugins import make_plugin_manager
+    from .settings import Settings
+
+    hook = make_plugin_manager(Settings.from_env()).hook.eduverse_validate_scenario_pack
+    if not hook.get_hookimpls():
+        return None
+
+    def check(pack: Any) -> list[str]:
+        results = hook(eduverse=get_eduverse(ctx), pack=pack)
+        return [str(problem) for result in results for problem in result or []]
+
+    return check
+
+
+@pack.command("import-legacy")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to write the pack into (pack.yaml, weeks/, IMPORT-REPORT.md).",
+)
+@click.option("--id", "pack_id", default=None, help="Pack id (default: from the folder name).")
+@click.option("--force", is_flag=True, help="Replace the pack in a non-empty --out folder.")
+@clean_errors
+def pack_import_legacy(source: Path, out_dir: Path, pack_id: str | None, force: bool) -> None:
+    """Convert the original system's scenario.json into a folder pack, with a report of
+    everything an author must still do (e.g. write the reference solutions)."""
+    from .errors import Conflict
+    from .legacy_packs import import_legacy
+
+    try:
+        report = import_legacy(source, out_dir, pack_id=pack_id, force=force)
+    except Conflict as exc:
+        fail(exc.message, EXIT_USAGE)
+        return
+    click.echo(report.to_markdown(), nl=False)
+
+
+@pack.command("stats")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@clean_errors
+def pack_stats_cmd(path: Path, as_json: bool) -> None:
+    """Per-week counts of a pack: cycles, tracks (b=beginner, a=advanced), hints, wrong
+    answers; plus totals, locales, id and version."""
+    from .packs import load_pack, pack_stats, stats_table
+
+    stats = pack_stats(load_pack(path))
+    if as_json:
+        echo_json(stats.to_dict())
+    else:
+        click.echo(stats_table(stats))
 
 
 def main() -> None:

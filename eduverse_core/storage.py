@@ -10,6 +10,14 @@ Counters are the backend-neutral form of the analytics aggregates: named integer
 Scopes whose name is ``class:<id>`` or starts with ``class:<id>:`` belong to that class and are
 removed with it.
 
+Conventions every backend follows (the contract pins each down):
+
+* inserting a record whose id exists raises ``Conflict(code="id_taken")`` and changes nothing;
+* times come back as the same timezone-aware instant (the offset may be normalised to UTC);
+* ``list_submissions(after=<unknown id>)`` raises ``NotFound``;
+* ``record_submission(…, mutate_progress=None)`` stores no progress and returns the stored one
+  (or a fresh default).
+
 The contract suite (:class:`StorageContract`) is the definition of correct behaviour: a backend
 is a subclass providing a ``storage`` fixture. Behaviour two backends disagree on is a bug.
 """
