@@ -157,6 +157,93 @@ def users_list(ctx: click.Context, role: str | None) -> None:
         click.echo(f"{user.id}\t{user.role}\t{user.email}\t{user.name}")
 
 
+# -- grading --------------------------------------------------------------------------------
+@cli.command("grade")
+@click.option("--pack", "pack_source", required=True, help="Pack file or folder, or a pack id.")
+@click.option("--week", required=True, type=int, help="Week number.")
+@click.option("--cycle", "cycle_ref", required=True, help="Cycle id or 1-based position.")
+@click.option("--track", default=None, help="beginner or advanced (default: the first).")
+@click.option("--locale", default=None, help="Message language (default: the pack's).")
+@click.option("--username", default="", help="Name put in {{USERNAME}} of the feedback.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.argument("file")
+@click.pass_context
+@clean_errors
+def grade_cmd(
+    ctx: click.Context,
+    pack_source: str,
+    week: int,
+    cycle_ref: str,
+    track: str | None,
+    locale: str | None,
+    username: str,
+    as_json: bool,
+    file: str,
+) -> None:
+    """Grade FILE on a cycle with the server's grader, as a learner's submission would be.
+
+    Exit 0 when it passes, 1 otherwise, 2 for an unknown week, cycle, track or file.
+    """
+    from .grading.cycles import default_track, grade_cycle
+    from .services.progress import locate
+
+    pack_ = _pack_for_grading(ctx, pack_source)
+    _, _, cycle = locate(pack_, week, cycle_ref)
+    track = track or default_track(cycle)
+    if cycle.track(track) is None:
+        have = ", ".join(cycle.tracks())
+        fail(f"cycle {cycle.id!r} has no track {track!r} (it has: {have})", EXIT_USAGE)
+    if not Path(file).is_file():
+        fail(f"file {file!r} not found", EXIT_USAGE)
+    code = Path(file).read_text(encoding="utf-8")
+    locale = locale or pack_.default_locale
+    graded = grade_cycle(get_eduverse(ctx).grader, pack_, cycle, track, code, locale, username)
+    result = graded.result
+    if as_json:
+        feedback = graded.feedback.to_dict()
+        del feedback["character_name"]
+        echo_json(
+            {
+                "outcome": result.outcome.value,
+                "message": result.message,
+                "stdout": result.stdout,
+                "duration_ms": result.duration_ms,
+                "feedback": feedback,
+            }
+        )
+    else:
+        click.echo(f"{result.outcome.value} ({result.duration_ms} ms)")
+        if result.message:
+            click.echo(result.message)
+        if result.stdout:
+            click.echo("--- output ---")
+            click.echo(result.stdout, nl=not result.stdout.endswith("\n"))
+    ctx.exit(0 if result.passed else EXIT_PROBLEM)
+
+
+def _pack_for_grading(ctx: click.Context, source: str, doing: str = "grading") -> Any:
+    """A pack from a path, or a registered pack's id. A pack that loads is graded even when
+    `pack validate` still finds problems (an author grades while writing): warn only."""
+    from .errors import ValidationFailed
+    from .packs import validate
+
+    path = Path(source)
+    if not path.exists():
+        return get_eduverse(ctx).pack(source)
+    validation = validate(path)
+    if validation.pack is None:
+        problems = [str(p) for p in validation.problems]
+        raise ValidationFailed(f"scenario pack {source!r} does not load", problems=problems)
+    if validation.problems:
+        count = len(validation.problems)
+        click.echo(
+            f"warning: {source} has {count} validation problem(s)"
+            f" (see `eduverse pack validate {source}`); {doing} anyway",
+            err=True,
+        )
+    return validation.pack
+
+
 # -- packs ----------------------------------------------------------------------------------
 @cli.group()
 def pack() -> None:
@@ -248,6 +335,50 @@ def pack_stats_cmd(path: Path, as_json: bool) -> None:
         echo_json(stats.to_dict())
     else:
         click.echo(stats_table(stats))
+
+
+@pack.command("check")
+@click.argument("source", metavar="PATH")
+@click.option("--json", "as_json", is_flag=True, help="Print {cycles, checks, failures} as JSON.")
+@click.option("--jobs", default=None, type=click.IntRange(min=1), help="Gradings at a time.")
+@click.pass_context
+@clean_errors
+def pack_check(ctx: click.Context, source: str, as_json: bool, jobs: int | None) -> None:
+    """Run a pack's code against its tests: every reference solution passes, no starter code
+    passes, each wrong answer gets its expected outcome, every lecture example runs.
+
+    Exit 1 when any check fails.
+    """
+    import os
+    import threading
+
+    from .grading.check import check_pack, plan
+
+    pack_ = _pack_for_grading(ctx, source, "checking")
+    graders = get_eduverse(ctx).grader
+    jobs = jobs or max(2, os.cpu_count() or 2)
+    show_bar = not as_json and sys.stderr.isatty()
+    if show_bar:
+        lock = threading.Lock()
+        total = len(plan(pack_)[1])
+        with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
+
+            def advance() -> None:
+                with lock:
+                    bar.update(1)
+
+            report = check_pack(pack_, graders, jobs=jobs, on_progress=advance)
+    else:
+        report = check_pack(pack_, graders, jobs=jobs)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for failure in report.failures:
+            click.echo(str(failure))
+        noun = "failure" if len(report.failures) == 1 else "failures"
+        summary = f"{report.cycles} cycles, {report.checks} checks, {len(report.failures)} {noun}"
+        click.echo(summary, err=True)
+    ctx.exit(EXIT_PROBLEM if report.failures else 0)
 
 
 def main() -> None:

@@ -11,9 +11,9 @@ the grader installs fresh copies after the learner's code has run.
 from __future__ import annotations
 
 import ast
-import contextlib
 import io
 import math
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,9 +32,16 @@ __all__ = [
 
 def call_captured(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str]:
     """Call ``func`` and return ``(return value, everything it printed)``."""
+    # Swaps ``sys.stdout`` by hand rather than with ``contextlib.redirect_stdout``: that class is
+    # pure Python, so learner code running earlier in the same sandbox process could have
+    # patched its methods to fake the captured text. ``io.StringIO`` and ``sys`` are C-level.
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
+    previous = sys.stdout
+    sys.stdout = buffer
+    try:
         result = func(*args, **kwargs)
+    finally:
+        sys.stdout = previous
     return result, buffer.getvalue()
 
 

@@ -1,0 +1,368 @@
+"""The sandbox grader: every submission in its own limited process, forked by a warm worker.
+
+The server never forks. It starts a small pool of *worker* processes (``worker.py``, one per
+CPU by default) with an empty environment; each imports the grading runtime once and then forks
+one child per submission, so a trivial grading costs a ``fork`` rather than an interpreter
+start. ``grade()`` borrows an idle worker, sends it the job as a length-prefixed JSON frame on
+its stdin and reads the reply from its stdout. A worker that dies or answers garbage is
+replaced on next use; the submission that saw it die gets ``grader_error`` (never counted as
+an attempt) and the failure is logged. docs/grading.md has the contract, SECURITY.md the
+isolation and its limits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ..models.submission import Outcome
+from .base import GradeRequest, GradeResult, Limits
+from .messages import message
+from .worker import encode_frame
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+START_TIMEOUT = 30.0
+REPLY_MARGIN = 10.0  # seconds beyond the job's wall limit before we call a worker hung
+
+MAX_LIMITS = Limits(
+    cpu_seconds=30.0,
+    wall_seconds=60.0,
+    memory_bytes=2 * 1024 * 1024 * 1024,
+    file_size_bytes=64 * 1024 * 1024,
+    output_bytes=1024 * 1024,
+)
+"""The most a cycle's grader options may ask for: a pack cannot make the grader a DoS tool."""
+
+
+class WorkerFailed(Exception):
+    """A worker could not start, died or broke the protocol (our fault, never the learner's)."""
+
+
+def effective_limits(base: Limits, options: Mapping[str, Any]) -> Limits:
+    """``base`` with the limits a cycle's grader options set (``cpu_seconds``, …), each capped
+    by :data:`MAX_LIMITS`. Other option keys are ignored (they belong to other graders)."""
+    changes: dict[str, Any] = {}
+    for spec in fields(Limits):
+        if spec.name not in options:
+            continue
+        value = options[spec.name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"grader option {spec.name!r} must be a positive number")
+        cap = getattr(MAX_LIMITS, spec.name)
+        kind = float if spec.name.endswith("seconds") else int
+        changes[spec.name] = kind(min(value, cap))
+    return replace(base, **changes) if changes else base
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What a worker reported when it started."""
+
+    pid: int
+    base: str  # the worker's folder of job folders
+    network_isolated: bool
+    uid: int | None
+    python: str
+    stdlib_readable: bool
+
+
+class _Worker:
+    """One zygote process and the pipes to it. Used by one thread at a time (the pool)."""
+
+    def __init__(self, slot: int, command: list[str], env: dict[str, str]) -> None:
+        self.slot = slot
+        self._command = command
+        self._env = env
+        self._process: subprocess.Popen[bytes] | None = None
+        self.info: WorkerInfo | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self.alive and self._process is not None else None
+
+    def start(self) -> None:
+        self.stop()
+        try:
+            self._process = subprocess.Popen(
+                self._command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=self._env,
+                cwd="/",
+                close_fds=True,
+                start_new_session=True,  # Ctrl-C on the server's terminal is the server's
+                bufsize=0,
+            )
+            ready = self._read(time.monotonic() + START_TIMEOUT)
+        except (OSError, WorkerFailed) as exc:
+            self.stop()
+            raise WorkerFailed(f"sandbox worker {self.slot} did not start: {exc}") from exc
+        if not isinstance(ready, dict) or ready.get("ready") is not True:
+            self.stop()
+            raise WorkerFailed(f"sandbox worker {self.slot} sent {ready!r} instead of ready")
+        self.info = WorkerInfo(
+            pid=int(ready["pid"]),
+            base=str(ready.get("base", "")),
+            network_isolated=bool(ready.get("network_isolated")),
+            uid=ready.get("uid"),
+            python=str(ready.get("python", "")),
+            stdlib_readable=bool(ready.get("stdlib_readable")),
+        )
+
+    def call(self, request: dict[str, Any], timeout: float) -> Any:
+        """Send ``request`` and wait for the reply; a worker that died while idle is restarted
+        once, transparently."""
+        for attempt in (1, 2):
+            if not self.alive:
+                self.start()
+            assert self._process is not None and self._process.stdin is not None
+            try:
+                self._process.stdin.write(encode_frame(request))
+            except (BrokenPipeError, ValueError) as exc:
+                if attempt == 2:
+                    raise WorkerFailed(f"sandbox worker {self.slot} is gone: {exc}") from exc
+                self.stop()
+                continue
+            try:
+                return self._read(time.monotonic() + timeout)
+            except WorkerFailed:
+                self.stop()  # never reuse a worker in an unknown state
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read(self, deadline: float) -> Any:
+        assert self._process is not None and self._process.stdout is not None
+        fd = self._process.stdout.fileno()
+        head = self._read_exactly(fd, 4, deadline)
+        (size,) = struct.unpack(">I", head)
+        if size > MAX_REPLY_BYTES:
+            raise WorkerFailed(f"sandbox worker {self.slot} sent a {size}-byte frame")
+        body = self._read_exactly(fd, size, deadline)
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise WorkerFailed(f"sandbox worker {self.slot} sent malformed JSON") from exc
+
+    def _read_exactly(self, fd: int, size: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        left = size
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise WorkerFailed(f"sandbox worker {self.slot} did not answer in time")
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                continue
+            chunk = os.read(fd, left)
+            if not chunk:
+                code = self._process.poll() if self._process else None
+                raise WorkerFailed(f"sandbox worker {self.slot} exited (status {code})")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            process.wait(timeout=1.0)  # it exits by itself once its stdin is closed
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        # A worker removes its folder on the way out, unless it was killed: then we do.
+        base = self.info.base if self.info is not None else ""
+        if os.path.basename(base).startswith("eduverse-sandbox-"):  # never anything else
+            shutil.rmtree(base, ignore_errors=True)
+
+    def rss_kb(self) -> int | None:
+        """Resident memory of the worker (Linux), for the benchmark and diagnostics."""
+        pid = self.pid
+        if pid is None:
+            return None
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except OSError:
+            return None
+        return None
+
+
+class SandboxGrader:
+    """The default grader (``sandbox``). Thread-safe: each call borrows one worker.
+
+    :param workers: size of the pool (default: the number of CPUs, 2–8); more concurrent
+        calls wait for a free worker, which keeps one CPU per running submission.
+    :param uid_base: when the server runs as root, worker ``n``'s children run as uid
+        ``uid_base + n`` (distinct per worker, so concurrent submissions cannot signal each
+        other); ``None`` keeps the server's uid (weaker: see SECURITY.md).
+    :param network: isolate the network (a new, empty network namespace) where permitted.
+    :param limits: the default limits; a request's own ``limits`` win, then its options.
+    """
+
+    name = "sandbox"
+
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        uid_base: int | None = 60000,
+        network: bool = True,
+        python: str = sys.executable,
+    ) -> None:
+        count = workers if workers is not None else max(2, min(os.cpu_count() or 2, 8))
+        if count < 1:
+            raise ValueError("a sandbox grader needs at least one worker")
+        env = {"LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "1"}  # one malloc arena: see RLIMIT_AS
+        self._workers = [
+            _Worker(slot, self._command(python, slot, uid_base, network), env)
+            for slot in range(count)
+        ]
+        # LIFO: the worker used last has its next child forked and parked already.
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        for worker in self._workers:
+            self._idle.put(worker)
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SandboxGrader:
+        """The factory the plugin registers. Settings have no sandbox knobs yet: the defaults
+        are the documented production configuration."""
+        return cls()
+
+    @staticmethod
+    def _command(python: str, slot: int, uid_base: int | None, network: bool) -> list[str]:
+        config = {"uid": None if uid_base is None else uid_base + slot, "network": network}
+        # -I: ignore PYTHON* variables and user site; -S: no site-packages (learner code sees
+        # only the standard library); -B: write no .pyc; -X utf8: UTF-8 whatever the locale.
+        return [python, "-I", "-S", "-B", "-X", "utf8", str(WORKER_SCRIPT), json.dumps(config)]
+
+    # -- the Grader protocol ----------------------------------------------------------------
+    def grade(self, request: GradeRequest) -> GradeResult:
+        """Judge ``request`` in a fresh sandboxed process. Never raises: our own failures
+        are logged and returned as ``grader_error``."""
+        started = time.perf_counter()
+        try:
+            limits = effective_limits(request.limits, request.options)
+        except ValueError as exc:
+            return self._grader_error(request, started, f"bad grader options: {exc}")
+        stdin = request.options.get("stdin", "")
+        job = {
+            "code": request.code,
+            "test_code": request.test_code,
+            "filename": request.filename,
+            "locale": request.locale,
+            "limits": asdict(limits),
+            "stdin": stdin if isinstance(stdin, str) else "",
+        }
+        if self._closed:
+            return self._grader_error(request, started, "the grader is closed")
+        worker = self._idle.get()
+        try:
+            reply = worker.call(job, limits.wall_seconds + REPLY_MARGIN)
+        except WorkerFailed as exc:
+            return self._grader_error(request, started, str(exc))
+        finally:
+            self._idle.put(worker)
+        return self._result(request, reply, started)
+
+    def close(self) -> None:
+        """Stop every worker (they also die with the server). Idempotent."""
+        with self._lock:
+            self._closed = True
+            for worker in self._workers:
+                worker.stop()
+
+    # -- extras ----------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Start every worker now instead of on first use (the first grading is then fast)."""
+        borrowed = [self._idle.get() for _ in self._workers]
+        try:
+            for worker in borrowed:
+                if not worker.alive:
+                    worker.start()
+        finally:
+            for worker in borrowed:
+                self._idle.put(worker)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """How isolated this machine lets the sandbox be (after :meth:`warm`).
+
+        ``network_isolated`` is False when the platform did not permit a new network namespace
+        (not root, or no CAP_SYS_ADMIN); ``uid_isolated`` is False when submissions run with
+        the server's own uid; ``stdlib_readable`` False means a submission can import only
+        the preloaded standard-library modules (the installation is unreadable to its uid).
+        """
+        infos = [w.info for w in self._workers if w.alive and w.info is not None]
+        return {
+            "grader": self.name,
+            "workers": len(self._workers),
+            "running": len(infos),
+            "pids": [i.pid for i in infos],
+            "network_isolated": bool(infos) and all(i.network_isolated for i in infos),
+            "uid_isolated": bool(infos) and all(i.uid is not None for i in infos),
+            "stdlib_readable": bool(infos) and all(i.stdlib_readable for i in infos),
+            "python": infos[0].python if infos else None,
+            "rss_kb": [w.rss_kb() for w in self._workers if w.alive],
+        }
+
+    def __enter__(self) -> SandboxGrader:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _result(self, request: GradeRequest, reply: Any, started: float) -> GradeResult:
+        duration = round((time.perf_counter() - started) * 1000)
+        try:
+            outcome = Outcome(reply["outcome"])
+            text, stdout = str(reply.get("message", "")), str(reply.get("stdout", ""))
+        except (KeyError, TypeError, ValueError):
+            return self._grader_error(request, started, f"malformed reply {reply!r:.200}")
+        if outcome is Outcome.GRADER_ERROR:
+            log.error("sandbox grader failed: %s", reply.get("detail") or "no detail")
+            text = text or message("grader_error", request.locale)
+        return GradeResult(outcome, text, stdout, duration)
+
+    @staticmethod
+    def _grader_error(request: GradeRequest, started: float, detail: str) -> GradeResult:
+        log.error("sandbox grader failed: %s", detail)
+        duration = round((time.perf_counter() - started) * 1000)
+        return GradeResult(
+            Outcome.GRADER_ERROR, message("grader_error", request.locale), "", duration
+        )

@@ -1,0 +1,1376 @@
+"""The sandbox worker: a pre-warmed "zygote" process that forks one limited child per submission.
+
+The server (``sandbox.py``) starts this file as ``python -I -S -B -X utf8 worker.py CONFIG`` with
+an empty environment. It is the only code that runs near learner code, so it imports nothing
+but the standard library (and ``helpers.py`` / ``messages.py``, loaded by file path, which are
+standard-library-only too). See SECURITY.md for the threat model; in short:
+
+* **Zygote** (this process, trusted): imports the grading runtime and the common standard
+  library once, isolates its network namespace when it can, then answers framed JSON requests
+  on stdin/stdout. It keeps one *spare* child forked ahead: while a job runs it forks the next
+  spare and reaps the previous child, so neither is on a job's critical path. It watches each
+  job with a wall-clock deadline, kills and reaps the child's process group and removes its
+  working directory. It never runs learner code.
+* **Child** (one per job): new session, stdio on ``/dev/null``, every other descriptor closed
+  except its job and result pipes, a fresh empty working directory, an unprivileged uid when
+  we are root, raw descriptor writers removed from every module, an audit hook, its learner
+  thread parked — all before the job arrives; then rlimits, compile, run, judge, exit.
+* **The verdict** travels on the result pipe, written by the child's *main* thread only. The
+  learner's code and the tests run in a second thread whose entry point is C code
+  (``deque.extend(map(operator.call, steps))``): no grader frame sits below the learner's
+  frames, and every step's result is appended by C to a deque that no Python object the
+  learner can reach refers to. The main thread decides the outcome from that deque (``None``
+  means "ran without raising") and writes it with a private reference to ``os.write``, with a
+  per-job nonce the parent checks. So learner code can neither write a pass into the channel nor
+  make the main thread believe the tests returned normally when they raised.
+
+What the child's second thread does can still be influenced by the learner's code, because the
+tests run in the learner's namespace by design (a returned object with a dishonest ``__eq__``,
+monkeypatched pure-Python library classes). That fools the *test code*, never the channel; test
+authors guard against it with ``type(x) is int``-style checks (docs/grading.md).
+"""
+
+from __future__ import annotations
+
+import _thread
+import builtins
+import collections
+import contextlib
+import gc
+import importlib.util
+import io
+import itertools
+import json
+import math
+import operator
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, NoReturn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_FRAME = 64 * 1024 * 1024
+VERDICT_MAGIC = b"EDUV1"
+VERDICT_FIELDS = 4  # outcome, message, stdout, detail
+OUTCOMES = frozenset({"passed", "failed", "error", "timeout", "limit_exceeded", "grader_error"})
+EXIT_NO_VERDICT = 71  # the child's own exit code when its setup failed (our fault)
+
+# Imported once in the zygote so a learner's ``import`` is a dictionary lookup. Each module
+# also makes every fork and exit dearer (page tables): this is the set the bundled course and
+# typical beginner code use, not the whole library (preloading also logging, hashlib, sqlite3,
+# inspect, uuid & co. measured +0.7 ms per submission). Others are imported from source on
+# demand, which needs a standard library the child's uid can read (``stdlib_readable`` in the
+# diagnostics; true in the Docker image, false for a Python installed under /root).
+PRELOAD = (
+    "abc", "ast", "bisect", "calendar", "collections", "collections.abc", "contextlib", "copy",
+    "csv", "dataclasses", "datetime", "decimal", "enum", "fractions", "functools", "heapq",
+    "io", "itertools", "json", "keyword", "math", "numbers", "operator", "os", "pathlib",
+    "pprint", "random", "re", "statistics", "string", "struct", "textwrap", "time",
+    "tokenize", "types", "typing", "warnings", "weakref",
+    # Imported lazily by the above: datetime.strptime, and str.encode/decode for common codecs.
+    "_strptime", "encodings.latin_1", "encodings.utf_16", "encodings.utf_8_sig",
+    "encodings.cp949", "encodings.euc_kr",
+)  # fmt: skip
+
+# Modules learner code may not import (or find in sys.modules): native-code loaders, process
+# and descriptor control, sockets, and the introspection that reaches other objects.
+DENIED_MODULES = frozenset(
+    {
+        "_ctypes", "ctypes", "_posixsubprocess", "subprocess", "multiprocessing",
+        "_multiprocessing", "_posixshmem", "socket", "_socket", "ssl", "_ssl", "select",
+        "selectors", "asyncio", "mmap", "fcntl", "termios", "tty", "pty", "resource", "gc",
+        "faulthandler", "_testcapi", "_testinternalcapi", "_testbuffer", "_xxsubinterpreters",
+        "_xxinterpchannels", "readline", "curses", "_curses", "_dbm", "_gdbm", "dbm",
+        "_tracemalloc", "tracemalloc", "_lsprof", "cProfile", "profile", "pdb", "bdb",
+        "webbrowser", "urllib", "http", "ftplib", "smtplib", "imaplib", "poplib", "telnetlib",
+        "xmlrpc", "socketserver", "ossaudiodev", "syslog", "spwd", "nis", "_tkinter",
+    }
+)  # fmt: skip
+
+# Functions that write to, duplicate or close a raw descriptor raise no audit event, so they
+# are removed from every module before learner code runs (the child keeps private references).
+RAW_FD_FUNCTIONS = (
+    "write", "writev", "pwrite", "pwritev", "sendfile", "splice", "copy_file_range",
+    "dup", "dup2", "close", "closerange", "fdopen", "pidfd_open", "openpty", "login_tty",
+    "pidfd_send_signal", "set_wakeup_fd",
+)  # fmt: skip
+_IMP_REMOVED = ("create_builtin",)  # re-creating ``posix`` would bring the writers back
+
+# Namespaces put back between the learner's run and the tests: the helpers' own module and the
+# modules the helpers and typical test code rely on. Restoring every module would cost ~5 ms
+# per submission (each reference count written is a copy-on-write page fault in the child), so
+# other modules are not restored; docs/grading.md tells test authors to stay with these.
+RESTORED_MODULES = (
+    "ast", "collections", "csv", "functools", "io", "itertools", "json", "math", "operator",
+    "random", "re", "statistics", "string", "tokenize",
+)  # fmt: skip
+
+PROCESS_MODULES = frozenset({"subprocess", "_posixsubprocess", "multiprocessing", "pty"})
+PROCESS_EVENTS = frozenset(
+    {"os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
+     "subprocess.Popen", "pty.spawn", "os.startfile", "_posixsubprocess.fork_exec"}
+)  # fmt: skip
+FORBIDDEN_EVENTS = frozenset(
+    {"sys._current_frames", "sys._current_exceptions", "sys.settrace", "sys.setprofile",
+     "sys.addaudithook", "code.__new__", "marshal.loads", "marshal.load",
+     "os.kill", "os.killpg", "os.symlink",
+     "os.link", "os.chdir", "os.chroot", "os.setxattr", "os.removexattr", "resource.setrlimit",
+     "resource.prlimit", "mmap.__new__", "sqlite3.enable_load_extension",
+     "sqlite3.load_extension", "signal.pthread_kill", "os.mknod", "os.mkfifo"}
+)  # fmt: skip
+FORBIDDEN_PREFIXES = ("ctypes.", "socket.", "fcntl.", "gc.", "_thread.", "winreg.", "msvcrt.")
+PATH_EVENTS = {  # event → how many leading arguments are paths that must be in the workdir
+    "os.remove": 1, "os.rmdir": 1, "os.mkdir": 1, "os.rename": 2, "os.chmod": 1,
+    "os.chown": 1, "os.truncate": 1, "os.utime": 1, "os.chflags": 1, "os.lchflags": 1,
+    "sqlite3.connect": 1,
+}  # fmt: skip
+IDLE_CLEANUP_SECONDS = 0.005
+MAX_OUTPUT_PLACEHOLDER = 64 * 1024  # the capture's limit until the job sets the real one
+MAX_FILES_WRITTEN = 100  # bounds disk use: at most this many opens for writing × RLIMIT_FSIZE
+_O_WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+# -- loading our two standard-library-only siblings --------------------------------------
+def _load_sibling(name: str) -> types.ModuleType:
+    """Load ``grading/<name>.py`` by path, without registering it in ``sys.modules``: learner
+    code must not find the grader's modules by name."""
+    spec = importlib.util.spec_from_file_location(f"_eduverse_{name}", f"{HERE}/{name}.py")
+    if spec is None or spec.loader is None:  # pragma: no cover - our own files
+        raise ImportError(f"cannot load {name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Output capture, compiled into its own tiny namespace: the learner reaches these objects
+# (``sys.stdout``), so their globals must lead nowhere but here.
+_CAPTURE_SOURCE = '''
+class OutputLimitExceeded(BaseException):
+    """print() reached the output limit (a BaseException: a bare ``except Exception`` in the
+    learner's code should not swallow it)."""
+
+
+class Capture:
+    """A write-only text stream that keeps what is written, up to a shared limit."""
+
+    encoding = "utf-8"
+    errors = "strict"
+    newlines = None
+    closed = False
+
+    def __init__(self, parts, counter, limit):
+        self._parts = parts
+        self._counter = counter  # [characters so far, exceeded?], shared by both phases
+        self._limit = limit
+
+    def write(self, text):
+        if type(text) is not str:
+            raise TypeError("write() argument must be str, not " + type(text).__name__)
+        used = self._counter[0]
+        if used + len(text) > self._limit:
+            if self._limit > used:
+                self._parts.append(text[: self._limit - used])
+            self._counter[0] = self._limit
+            self._counter[1] = True
+            raise OutputLimitExceeded("output limit reached")
+        self._counter[0] = used + len(text)
+        self._parts.append(text)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    def seekable(self):
+        return False
+
+    def fileno(self):
+        raise UnsupportedOperation("the sandbox's output has no file descriptor")
+
+
+def exit(code=None):
+    """exit()/quit() without the site module (``python -S``)."""
+    raise SystemExit(code)
+'''
+
+
+# -- the steps run in the learner thread ---------------------------------------------------
+# They are re-created with isolated globals (see ``_isolated``): learner frames can reach them
+# while they run (a finalizer, a ``__str__``), and must find nothing of the grader there. None
+# of them decides anything: the main thread judges from which steps returned ``None``.
+def _guarded(
+    record: list[BaseException],
+    fn: Callable[..., object],
+    *args: object,
+    _catch: type[BaseException] = BaseException,
+) -> BaseException | None:
+    """Run ``fn(*args)``; return the exception it raised (also kept in ``record``) or None."""
+    try:
+        fn(*args)
+    except _catch as exc:
+        record.append(exc)
+        return exc
+    return None
+
+
+def _run_held(box: list[Any], ns: dict[str, Any], _exec: Callable[..., Any] = exec) -> None:
+    """``exec`` the code object in ``box`` (filled in when the job arrives). ``exec`` is a
+    default argument: by the time the tests run, ``builtins.exec`` may be the learner's."""
+    _exec(box[0], ns)
+
+
+def _prepare_tests(state: dict[str, Any]) -> None:
+    """Between the learner's run and the tests: put back what the learner may have replaced
+    (builtins, module namespaces, ``sys``), then bind the helpers afresh in the namespace.
+    Nothing to do when there are no tests ("just run it")."""
+    if not state["tests"]:
+        return
+    bdict, bsnap = state["builtins"]
+    bdict.clear()
+    bdict.update(bsnap)
+    for live, snap in state["restore"]:
+        live.clear()
+        live.update(snap)
+    sys_dict, sys_snap = state["sys"]
+    for key in [k for k in sys_dict if k not in sys_snap]:
+        del sys_dict[key]
+    sys_dict.update(sys_snap)
+    for live_list, saved in state["lists"]:
+        live_list[:] = saved
+    modules, modules_snap = state["modules"]
+    modules.update(modules_snap)
+    modules["__main__"] = state["module"]
+    sys_dict["stdout"] = sys_dict["__stdout__"] = state["test_out"]
+    sys_dict["stderr"] = sys_dict["__stderr__"] = state["test_err"]
+    sys_dict["stdin"] = sys_dict["__stdin__"] = state["stdin"]()
+    stdout = "".join([p for p in state["parts"] if type(p) is str])
+    ns = state["ns"]
+    ns["__builtins__"] = dict(state["learner_builtins"])
+    ns.update(state["helpers"](state["source"], stdout, state["locale"]))
+
+
+def _collect(record: list[BaseException]) -> tuple[tuple[BaseException, str], ...]:
+    """``str()`` of every exception raised, computed here because it may run learner code
+    (``__str__``), which must never run in the main thread."""
+    texts = []
+    for exc in record:
+        try:
+            text = str(exc)
+        except BaseException:
+            text = ""
+        texts.append((exc, text[:2000] if type(text) is str else ""))  # a message, not a dump
+    return tuple(texts)
+
+
+def _isolated(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A copy of ``func`` whose globals are a fresh dictionary holding only the builtins."""
+    copy = types.FunctionType(
+        func.__code__, {"__builtins__": builtins.__dict__}, func.__name__, func.__defaults__
+    )
+    copy.__kwdefaults__ = func.__kwdefaults__
+    return copy
+
+
+# -- the audit hook ------------------------------------------------------------------------
+def _make_audit_hook(
+    *,
+    main_ident: int,
+    workdir: str,
+    read_roots: tuple[str, ...],
+    import_roots: tuple[str, ...],
+    result_fd: int,
+    protected: frozenset[int],
+    rules: Mapping[str, Any],
+    tools: Mapping[str, Any],
+) -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[], bool]]:
+    """The hook that refuses dangerous operations in the learner's thread, and a function
+    telling the main thread whether a process was attempted.
+
+    Runs as a copy with *empty* globals (:data:`audit_hook_factory`): a refused operation
+    raises from inside the hook, so the learner's traceback holds these frames, and their
+    ``f_globals`` must lead nowhere. Every name it uses is a parameter or a closure variable
+    (``tools`` carries the builtins: by the time an event fires, the learner may have replaced
+    the real ones). It never calls a method of a learner object: ``sys.audit()`` lets learner
+    code pass any event and arguments, so types are checked first, exactly.
+    """
+    _type, _str, _bytes, _int, _len, _id, _tuple = (
+        tools[n] for n in ("type", "str", "bytes", "int", "len", "id", "tuple")
+    )
+    _get_ident, _denied = tools["get_ident"], tools["PermissionError"]
+    process_events, forbidden = rules["process_events"], rules["forbidden_events"]
+    prefixes, path_events = rules["forbidden_prefixes"], rules["path_events"]
+    denied_modules, process_modules = rules["denied_modules"], rules["process_modules"]
+    o_write, max_files = rules["o_write"], rules["max_files"]
+    write_roots = (workdir,)
+    # Plain closure variables: a frame's f_locals shows their values, not the cells. The hook
+    # is one function on purpose: a helper function would appear in its frame's f_locals, and
+    # a function's __closure__ cells can be rewritten (``cell_contents``).
+    files_written = 0
+    process_attempted = False
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        nonlocal files_written, process_attempted
+        if _get_ident() == main_ident:
+            return
+        if _type(event) is not _str or _type(args) is not _tuple:
+            raise _denied("not allowed in the sandbox: this audit event")
+        checks: tuple[tuple[Any, tuple[str, ...], str], ...] = ()
+        if event == "open":
+            path, flags = args[0], args[2]
+            if _type(path) is _int:
+                if path == result_fd:
+                    raise _denied("not allowed in the sandbox: opening the grader's descriptor")
+                return
+            if _type(flags) is not _int:
+                raise _denied("not allowed in the sandbox: open")
+            if flags & o_write:
+                files_written += 1
+                if files_written > max_files:
+                    raise _denied(f"not allowed in the sandbox: writing over {max_files} files")
+                checks = ((path, write_roots, "writing outside the working directory"),)
+            else:
+                checks = ((path, read_roots, "reading outside the working directory"),)
+        elif event in process_events:
+            process_attempted = True
+            raise _denied("not allowed in the sandbox: starting a process")
+        elif event in ("object.__setattr__", "object.__delattr__"):
+            # Raised for a function's __code__/__defaults__/__kwdefaults__. namedtuple sets
+            # __defaults__, so that stays allowed on the learner's own functions.
+            name = args[1]
+            if _type(name) is not _str or name == "__code__" or _id(args[0]) in protected:
+                what = name if _type(name) is _str else "an attribute"
+                raise _denied(f"not allowed in the sandbox: changing {what}")
+            return
+        elif event in forbidden:
+            raise _denied(f"not allowed in the sandbox: {event}")
+        elif event == "import":
+            name = args[0]
+            if _type(name) is not _str:
+                raise _denied("not allowed in the sandbox: importing this module")
+            if name.split(".")[0] in denied_modules:
+                if name.split(".")[0] in process_modules:
+                    process_attempted = True
+                raise _denied(f"not allowed in the sandbox: importing {name}")
+            if _len(args) > 1 and args[1] is not None:
+                checks = ((args[1], import_roots, "importing code from outside the library"),)
+        elif event in ("os.listdir", "os.scandir"):
+            target = args[0]
+            if target is None or _type(target) is _int:
+                return
+            checks = ((target, read_roots, "listing a folder outside the working directory"),)
+        elif event in path_events:
+            for target in args[: path_events[event]]:
+                if _type(target) is _int:
+                    if target == result_fd:
+                        raise _denied("not allowed in the sandbox: the grader's descriptor")
+                    continue
+                checks += ((target, write_roots, f"{event} outside the working directory"),)
+        else:
+            for prefix in prefixes:
+                if event.startswith(prefix):
+                    raise _denied(f"not allowed in the sandbox: {event}")
+            return
+        for value, roots, what in checks:
+            # Lexical normalisation: symlinks and chdir are refused, so a path inside the
+            # workdir on paper is inside it on disk.
+            if _type(value) is _bytes:
+                value = value.decode("utf-8", "surrogateescape")
+            if _type(value) is not _str:
+                raise _denied(f"not allowed in the sandbox: {what}")
+            parts: list[str] = []
+            for part in (value if value.startswith("/") else workdir + "/" + value).split("/"):
+                if part == "..":
+                    if parts:
+                        parts.pop()
+                elif part not in ("", "."):
+                    parts.append(part)
+            where = "/" + "/".join(parts)
+            allowed = False
+            for root in roots:
+                if where == root or where.startswith(root + "/"):
+                    allowed = True
+                    break
+            if not allowed:
+                raise _denied(f"not allowed in the sandbox: {what} ({where})")
+
+    def processes_attempted() -> bool:
+        return process_attempted
+
+    return hook, processes_attempted
+
+
+def _empty_globals(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A copy of ``func`` with globals that hold nothing, not even builtins."""
+    return types.FunctionType(func.__code__, {"__builtins__": {}}, func.__name__)
+
+
+audit_hook_factory = _empty_globals(_make_audit_hook)
+AUDIT_RULES: Mapping[str, Any] = types.MappingProxyType(
+    {
+        "process_events": PROCESS_EVENTS,
+        "forbidden_events": FORBIDDEN_EVENTS,
+        "forbidden_prefixes": FORBIDDEN_PREFIXES,
+        "path_events": types.MappingProxyType(PATH_EVENTS),
+        "denied_modules": DENIED_MODULES,
+        "process_modules": PROCESS_MODULES,
+        "o_write": _O_WRITE,
+        "max_files": MAX_FILES_WRITTEN,
+    }
+)
+AUDIT_TOOLS: Mapping[str, Any] = types.MappingProxyType(
+    {
+        "type": type,
+        "str": str,
+        "bytes": bytes,
+        "int": int,
+        "len": len,
+        "id": id,
+        "tuple": tuple,
+        "get_ident": _thread.get_ident,
+        "PermissionError": PermissionError,
+    }
+)
+
+
+# -- what the zygote prepares once ---------------------------------------------------------
+@dataclass
+class Context:
+    """Everything the zygote computes once and every child inherits through ``fork``."""
+
+    uid: int | None
+    base: str
+    network_isolated: bool
+    stash: dict[str, Any]
+    strip: tuple[tuple[dict[Any, Any], str], ...]
+    restore: tuple[tuple[dict[Any, Any], Mapping[Any, Any]], ...]
+    sys_snapshot: Mapping[str, Any]
+    lists: tuple[tuple[list[Any], tuple[Any, ...]], ...]
+    modules_snapshot: Mapping[str, Any]
+    builtins_snapshot: Mapping[str, Any]
+    learner_builtins: Mapping[str, Any]
+    read_roots: tuple[str, ...]
+    import_roots: tuple[str, ...]
+    helpers: Callable[[str, str, str], dict[str, Any]]
+    messages: types.ModuleType
+    capture: type
+    output_limit_exceeded: type[BaseException]
+    steps: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    protected: frozenset[int] = frozenset()  # ids of our functions the learner can reach
+
+
+def _libc_call(name: str, *args: int) -> bool:
+    """Call a libc function through ctypes (zygote start-up only); True when it returned 0.
+    ``ctypes`` is then removed from ``sys.modules`` with the other denied modules."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(getattr(libc, name)(*args)) == 0
+    except Exception:
+        return False
+
+
+def _isolate_network() -> bool:
+    """Move the zygote (and so every child) into a new, empty network namespace: no interface
+    but a loopback that is down. Needs CAP_SYS_ADMIN (root in a container); once per zygote,
+    because creating a namespace per child costs milliseconds."""
+    clone_newnet = 0x40000000
+    return os.geteuid() == 0 and _libc_call("unshare", clone_newnet)
+
+
+def _snapshots(
+    dangerous: set[int], denied: set[int]
+) -> tuple[list[tuple[dict[Any, Any], str]], list[tuple[dict[Any, Any], Mapping[Any, Any]]]]:
+    """The strip plan (module namespace, name) and the restore plan (namespace, snapshot)."""
+    strip: list[tuple[dict[Any, Any], str]] = []
+    restore: list[tuple[dict[Any, Any], Mapping[Any, Any]]] = []
+    hidden = _hidden_names()
+    for name, module in list(sys.modules.items()):
+        if not isinstance(module, types.ModuleType) or name in ("sys", "builtins", *hidden):
+            continue
+        namespace = module.__dict__
+        removed = {k for k, v in namespace.items() if id(v) in dangerous or id(v) in denied}
+        if name == "_imp":
+            removed.update(k for k in _IMP_REMOVED if k in namespace)
+        strip.extend((namespace, key) for key in sorted(removed))
+        if name in RESTORED_MODULES:
+            snap = {k: v for k, v in namespace.items() if k not in removed}
+            restore.append((namespace, types.MappingProxyType(snap)))
+    strip.extend((sys.modules, n) for n in sys.modules if n.split(".")[0] in DENIED_MODULES)
+    strip.extend((sys.modules, n) for n in hidden if n != "__main__")
+    return strip, restore
+
+
+def _hidden_names() -> tuple[str, ...]:
+    """Names under which this module is in ``sys.modules`` (``__main__`` when run as the
+    worker, its package name when imported by tests): learner code must not find it."""
+    own = globals()
+    return tuple(
+        n for n, m in sys.modules.items() if getattr(m, "__dict__", None) is own or n == "__main__"
+    )
+
+
+def prepare(config: Mapping[str, Any]) -> Context:
+    """Import, snapshot and plan everything, so a child's set-up is a few cheap operations."""
+    _libc_call("prctl", 1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG: die with the server
+    network_isolated = bool(config.get("network", True)) and _isolate_network()
+    for name in PRELOAD:
+        with contextlib.suppress(Exception):  # an optional module missing from this build
+            importlib.import_module(name)
+    helpers = _load_sibling("helpers")
+    messages = _load_sibling("messages")
+    helpers_snapshot = types.MappingProxyType(dict(helpers.__dict__))
+    capture_ns: dict[str, Any] = {
+        "__builtins__": builtins.__dict__,
+        "__name__": "sandbox_output",
+        "UnsupportedOperation": io.UnsupportedOperation,
+    }
+    exec(compile(_CAPTURE_SOURCE, "<sandbox output>", "exec"), capture_ns)
+
+    # No .pyc for learner imports: loading one is ``marshal.loads``, which builds arbitrary
+    # code objects, so the hook refuses it; with a prefix that does not exist, modules that
+    # were not preloaded compile from source instead.
+    sys.pycache_prefix = "/nonexistent/eduverse-no-pyc"
+    sys.dont_write_bytecode = True
+
+    uid = config.get("uid")
+    if uid is not None and os.geteuid() != 0:
+        uid = None  # only root can switch to another uid
+    base = tempfile.mkdtemp(prefix="eduverse-sandbox-")
+    os.chmod(base, 0o711)  # children may enter their own folder, not list the others
+
+    stash: dict[str, Any] = {n: getattr(os, n) for n in RAW_FD_FUNCTIONS if hasattr(os, n)}
+    # Threads too: RLIMIT_NPROC does not bind root, and a second learner thread could still
+    # be running while the main thread judges.
+    stash["start_new_thread"] = _thread.start_new_thread
+    dangerous = {id(v) for v in stash.values()}
+    dangerous |= {id(getattr(signal, n)) for n in RAW_FD_FUNCTIONS if hasattr(signal, n)}
+    stash["_exit"] = os._exit
+    stash["gc_disable"] = gc.disable
+    denied = {id(m) for n, m in sys.modules.items() if n.split(".")[0] in DENIED_MODULES}
+    strip, restore = _snapshots(dangerous, denied)
+    restore.append((helpers.__dict__, helpers_snapshot))
+    modules_snapshot = {n: sys.modules[n] for n in RESTORED_MODULES if n in sys.modules}
+    builtins_snapshot = dict(builtins.__dict__)
+    learner_builtins = dict(builtins_snapshot, exit=capture_ns["exit"], quit=capture_ns["exit"])
+    stdlib = tuple(os.path.realpath(p) for p in sys.path if p and os.path.isdir(p))
+    read_roots = (*stdlib, "/dev/null", "/dev/urandom", "/usr/share/zoneinfo", "/etc/localtime")
+    sys_snapshot = {k: v for k, v in sys.__dict__.items() if k not in ("stdout", "stderr", "stdin")}
+    lists = tuple((lst, tuple(lst)) for lst in (sys.path, sys.meta_path, sys.path_hooks, sys.argv))
+    context = Context(
+        uid=uid,
+        base=base,
+        network_isolated=network_isolated,
+        stash=stash,
+        strip=tuple(strip),
+        restore=tuple(restore),
+        sys_snapshot=types.MappingProxyType(sys_snapshot),
+        lists=lists,
+        modules_snapshot=types.MappingProxyType(modules_snapshot),
+        builtins_snapshot=types.MappingProxyType(builtins_snapshot),
+        learner_builtins=types.MappingProxyType(learner_builtins),
+        read_roots=read_roots,
+        import_roots=stdlib,
+        helpers=helpers.namespace_helpers,
+        messages=messages,
+        capture=capture_ns["Capture"],
+        output_limit_exceeded=capture_ns["OutputLimitExceeded"],
+        steps={
+            "guarded": _isolated(_guarded),
+            "run_held": _isolated(_run_held),
+            "prepare": _isolated(_prepare_tests),
+            "collect": _isolated(_collect),
+        },
+    )
+    reachable = [*helpers.__dict__.values(), *capture_ns.values(), *context.steps.values()]
+    context.protected = frozenset(id(f) for f in reachable if isinstance(f, types.FunctionType))
+    # Everything allocated so far is shared read-only with the children: keep the collector
+    # off it, so a child's first collection does not touch (and copy) every page.
+    gc.collect()
+    gc.freeze()
+    return context
+
+
+# -- the child -----------------------------------------------------------------------------
+def _set_limits(limits: Mapping[str, Any], result_fd: int) -> None:
+    cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # SIGXCPU at the soft limit, SIGKILL one second later if it is ignored.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    fsize = int(limits["file_size_bytes"])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    nofile = max(64, result_fd + 1)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    memory = int(limits["memory_bytes"])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
+def _drop_privileges(uid: int | None) -> None:
+    if uid is None:
+        return
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # all three: no way back to root; capabilities are cleared
+
+
+def _reset_signals() -> None:
+    """Default actions, no Python handlers: nothing may run Python code in the main thread
+    while it waits (a handler would run there on a signal the learner sends itself)."""
+    for number in range(1, 32):  # the standard signals; real-time ones have no handlers
+        if number in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        ignored = number in (signal.SIGPIPE, signal.SIGXFSZ)  # EPIPE/EFBIG instead of dying
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(number, signal.SIG_IGN if ignored else signal.SIG_DFL)
+
+
+def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
+    """New session, stdio on /dev/null, no inherited descriptor but ``keep``, its own folder
+    and uid. Done while the child waits for its job, so none of it is on the critical path."""
+    stash = ctx.stash
+    os.setsid()
+    _reset_signals()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        stash["dup2"](devnull, fd)
+    low, high = sorted(keep)
+    stash["closerange"](3, low)
+    stash["closerange"](low + 1, high)
+    stash["closerange"](high + 1, 1 << 16)
+    os.chdir(workdir)
+    os.umask(0o077)
+    os.environ.clear()
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"})
+    tempfile.tempdir = workdir
+    _drop_privileges(ctx.uid)
+
+
+class _Verdict:
+    """Writes the one verdict and exits, from the main thread, with private references."""
+
+    def __init__(self, write: Callable[[int, Any], int], exit_: Callable[[int], NoReturn],
+                 fd: int, nonce: str, output_limit: int) -> None:  # fmt: skip
+        self._write, self._exit, self._fd = write, exit_, fd
+        self._nonce, self._output_limit = nonce, output_limit
+
+    def send(self, outcome: str, message: str = "", stdout: str = "", detail: str = "") -> NoReturn:
+        values = (outcome, message, stdout[: self._output_limit], detail)
+        fields = [v.encode("utf-8", "replace") for v in values]
+        header = " ".join([VERDICT_MAGIC.decode(), self._nonce, *[str(len(f)) for f in fields]])
+        payload = memoryview((header + "\n").encode() + b"".join(fields))
+        while len(payload):
+            payload = payload[self._write(self._fd, payload) :]
+        self._exit(0)
+
+
+def _compile_or_report(ctx: Context, job: Mapping[str, Any], verdict: _Verdict) -> tuple[Any, Any]:
+    """Compile the learner's code and the tests; a SyntaxError is reported without running
+    anything (its line and column point into the learner's code)."""
+    messages, locale = ctx.messages, str(job.get("locale", "en"))
+    filename = str(job.get("filename") or "main.py")
+    try:
+        learner_code = compile(str(job["code"]), filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        # Read through the base class: the compiler made this object, but be exact anyway.
+        fields = SyntaxError.__dict__
+        msg, line, column = (fields[n].__get__(exc) for n in ("msg", "lineno", "offset"))
+        text = msg if type(msg) is str else ""
+        name = type.__dict__["__name__"].__get__(type(exc))
+        verdict.send("error", messages.exception_message(name, text, locale, line, column))
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+        name = type(exc).__name__
+        verdict.send("error", messages.exception_message(name, str(exc), locale))
+    tests = None
+    if job.get("test_code"):
+        try:
+            tests = compile(str(job["test_code"]), "<tests>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            # The pack's bug, not the learner's: `pack check` shows it to the author.
+            verdict.send("grader_error", messages.message("grader_error", locale), "", f"{exc!r}")
+    return learner_code, tests
+
+
+def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: str) -> NoReturn:
+    """Isolate this process and prepare everything, wait for the job, run it, write the
+    verdict, exit.
+
+    Everything that does not depend on the job (isolation, the learner's module, the output
+    capture, the stripped modules, the audit hook, the learner thread parked at its gate) is
+    done before the job arrives, while the previous submission is still being answered: on the
+    critical path remain only compiling, running and judging.
+
+    Runs in the forked child's main thread, which never runs learner code: everything it needs
+    after the learner's thread has run is bound to locals first, and it never drops the last
+    reference to a learner object (a finalizer would run here).
+    """
+    stash = ctx.stash
+    _isolate_process(ctx, (job_fd, result_fd), workdir)
+
+    # The learner's module, with output captured in memory.
+    module = types.ModuleType("__main__")
+    ns = module.__dict__
+    ns["__builtins__"] = dict(ctx.learner_builtins)
+    parts: list[str] = []
+    counter: list[Any] = [0, False]  # characters written, limit reached
+    capture, limit = ctx.capture, MAX_OUTPUT_PLACEHOLDER
+    out, err = capture(parts, counter, limit), capture([], counter, limit)
+    test_out, test_err = capture([], counter, limit), capture([], counter, limit)
+    sys.stdout = sys.__stdout__ = out  # type: ignore[misc]
+    sys.stderr = sys.__stderr__ = err  # type: ignore[misc]
+
+    # The learner thread runs C code that calls each step and appends its result to
+    # ``results``; ``takewhile`` stops at the first step that did not return None. Only these
+    # C objects (unreachable from Python) refer to ``results`` and to the test code's box.
+    learner_box: list[Any] = [None]
+    tests_box: list[Any] = [None]
+    record: list[BaseException] = []
+    steps = ctx.steps
+    guarded, run_held = steps["guarded"], steps["run_held"]
+    state: dict[str, Any] = {
+        "builtins": (builtins.__dict__, ctx.builtins_snapshot),
+        "restore": ctx.restore,
+        "sys": (sys.__dict__, ctx.sys_snapshot),
+        "lists": ctx.lists,
+        "modules": (sys.modules, ctx.modules_snapshot),
+        "module": module,
+        "test_out": test_out,
+        "test_err": test_err,
+        "parts": parts,
+        "ns": ns,
+        "learner_builtins": ctx.learner_builtins,
+        "helpers": ctx.helpers,
+        "tests": False,  # the job fills in the rest
+    }
+    inner = [
+        partial(guarded, record, run_held, learner_box, ns),
+        partial(guarded, record, steps["prepare"], state),
+        partial(guarded, record, run_held, tests_box, ns),
+    ]
+    results: collections.deque[Any] = collections.deque()
+    started, gate = _thread.allocate_lock(), _thread.allocate_lock()
+    started.acquire()
+    gate.acquire()
+    program = itertools.chain(
+        map(operator.call, [_thread._set_sentinel, started.release, gate.acquire]),  # type: ignore[attr-defined]
+        itertools.takewhile(partial(operator.is_, None), map(operator.call, inner)),
+        map(operator.call, [partial(steps["collect"], record), stash["gc_disable"]]),
+    )
+
+    # Strip descriptor writers, install the hook, start the thread (parked at the gate).
+    for namespace, key in ctx.strip:
+        namespace.pop(key, None)
+    sys.modules["__main__"] = module
+    real_workdir = os.path.realpath(workdir)
+    hook, processes_attempted = audit_hook_factory(
+        main_ident=_thread.get_ident(),
+        workdir=real_workdir,
+        read_roots=(real_workdir, *ctx.read_roots),
+        import_roots=ctx.import_roots,
+        result_fd=result_fd,
+        protected=ctx.protected,
+        rules=AUDIT_RULES,
+        tools=AUDIT_TOOLS,
+    )
+    sys.addaudithook(hook)
+    _thread.stack_size(16 << 20)
+    stash["start_new_thread"](results.extend, (program,))
+    started.acquire()
+    sentinel = results[0]
+    sentinel.acquire()  # taken here; the interpreter releases it when the thread's state goes
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # after our thread: no more, of any kind
+
+    # The job.
+    job = read_frame(job_fd)
+    if not isinstance(job, dict):  # the zygote is stopping: no job will come
+        stash["_exit"](0)
+    stash["close"](job_fd)
+    limits = job["limits"]
+    output_limit = int(limits["output_bytes"])
+    for stream in (out, err, test_out, test_err):
+        stream._limit = output_limit
+    verdict = _Verdict(stash["write"], stash["_exit"], result_fd, nonce, output_limit)
+    _set_limits(limits, result_fd)
+    learner_box[0], tests = _compile_or_report(ctx, job, verdict)
+    tests_box[0] = tests if tests is not None else compile("", "<tests>", "exec")
+    stdin_text = str(job.get("stdin") or "")
+    sys.stdin = sys.__stdin__ = io.StringIO(stdin_text)  # type: ignore[misc,assignment]
+    ns["__file__"] = str(job.get("filename") or "main.py")
+    state.update(
+        tests=tests is not None,
+        stdin=partial(io.StringIO, stdin_text),
+        source=str(job["code"]),
+        locale=str(job.get("locale", "en")),
+    )
+    steps_run = 3 if tests is not None else 1
+    judge = _Judge(ctx, job, record, counter, processes_attempted, parts, steps_run)
+    ballast = bytearray(1 << 18)  # room to report after a MemoryError
+
+    gate.release()
+    sentinel.acquire()
+    try:
+        stash["gc_disable"]()
+        del ballast
+        outcome = judge.decide(results)
+    except BaseException as exc:  # our bug; never unwind (that would drop learner objects here)
+        verdict.send("grader_error", "", "", f"judge: {type(exc).__name__}")
+    verdict.send(*outcome)
+
+
+class _Judge:
+    """Decides the outcome in the main thread, from the results deque alone.
+
+    Builtins are restored first (learner code may have replaced them, and this class's code
+    looks names up there), keeping the replaced objects alive so no finalizer runs here. The
+    exceptions are read through base-class descriptors (C code), never through methods a
+    learner class could override; their ``str()`` was computed in the learner thread.
+    """
+
+    def __init__(self, ctx: Context, job: Mapping[str, Any], record: list[BaseException],
+                 counter: list[Any], processes_attempted: Callable[[], bool],
+                 parts: list[str], steps: int) -> None:  # fmt: skip
+        self._dict = dict
+        self._builtins, self._snapshot = builtins.__dict__, ctx.builtins_snapshot
+        self._kept: list[Any] = []
+        self._messages = ctx.messages
+        self._limit_exc = ctx.output_limit_exceeded
+        self._record, self._counter, self._parts = record, counter, parts
+        self._processes_attempted = processes_attempted
+        self._steps = steps
+        self._limits = job["limits"]
+        self._locale = str(job.get("locale", "en"))
+        self._filename = str(job.get("filename") or "main.py")
+        self._tb_of = BaseException.__dict__["__traceback__"].__get__
+        self._name_of = type.__dict__["__name__"].__get__
+        self._missing_name = NameError.__dict__["name"].__get__
+        self._errno_of = OSError.__dict__["errno"].__get__
+        self._exit_code_of = SystemExit.__dict__["code"].__get__
+
+    def decide(self, results: collections.deque[Any]) -> tuple[str, str, str]:
+        """(outcome, message, stdout)."""
+        self._kept.append(self._dict(self._builtins))
+        self._builtins.clear()
+        self._builtins.update(self._snapshot)
+        parts = self._parts
+        stdout = "".join([p for p in parts if type(p) is str])
+        prefix = 3  # sentinel, started.release, gate.acquire
+        done = 0  # how many steps returned None
+        while (
+            done < self._steps and len(results) > prefix + done and results[prefix + done] is None
+        ):
+            done += 1
+        collected = results[prefix + done] if len(results) > prefix + done else ()
+        self._texts = {}
+        if type(collected) is tuple:
+            for pair in collected:
+                if type(pair) is tuple and len(pair) == 2 and type(pair[1]) is str:
+                    self._texts[id(pair[0])] = pair[1]
+        failure = self._record[-1] if self._record and done < self._steps else None
+        if failure is not None and not issubclass(type(failure), BaseException):
+            failure = None
+        limited = self._limit_verdict(failure)
+        if limited is not None:
+            return (*limited, stdout)
+        if done == self._steps:
+            return "passed", "", stdout
+        if done == 0:
+            return (*self._learner_failure(failure), stdout)
+        if done == 2 and failure is not None:  # the tests raised
+            return (*self._test_failure(failure), stdout)
+        return "error", self._msg("interfered"), stdout  # our own step failed: learner's doing
+
+    def _msg(self, key: str, **values: object) -> str:
+        return str(self._messages.message(key, self._locale, **values))
+
+    def _limit_verdict(self, exc: BaseException | None) -> tuple[str, str] | None:
+        if self._processes_attempted() is True:
+            return "limit_exceeded", self._msg("processes")
+        if type(exc) is self._limit_exc or self._counter[1] is True:
+            kib = int(self._limits["output_bytes"]) // 1024
+            return "limit_exceeded", self._msg("output", kib=kib)
+        if exc is None:
+            return None
+        if issubclass(type(exc), MemoryError):
+            mib = int(self._limits["memory_bytes"]) // (1024 * 1024)
+            return "limit_exceeded", self._msg("memory", mib=mib)
+        errno = self._errno_of(exc) if issubclass(type(exc), OSError) else None
+        if type(errno) is int and errno == 27:  # EFBIG (the type check: no learner __eq__ here)
+            kib = int(self._limits["file_size_bytes"]) // 1024
+            return "limit_exceeded", self._msg("file_size", kib=kib)
+        return None
+
+    def _learner_failure(self, exc: BaseException | None) -> tuple[str, str]:
+        if exc is None:  # the thread died before our step could record anything
+            return "error", self._msg("interfered")
+        line = self._learner_line(exc)
+        if type(exc) is SystemExit:
+            code = self._exit_code_of(exc)
+            if self._steps == 1 and (code is None or (type(code) is int and code == 0)):
+                return "passed", ""  # "just run it": exiting with 0 is a normal end
+            how = "sys.exit()" if line is None else f"sys.exit() ({self._msg('line', line=line)})"
+            return "error", self._msg("exit_before_tests", how=how)
+        return "error", self._describe(exc, line)
+
+    def _test_failure(self, exc: BaseException) -> tuple[str, str]:
+        line = self._learner_line(exc)
+        if line is not None:  # the learner's own code raised while the tests called it
+            return "error", self._describe(exc, line)
+        if type(exc) is AssertionError:
+            return "failed", self._texts.get(id(exc), "") or self._msg("test_failed")
+        if type(exc) is NameError:
+            name = self._missing_name(exc)
+            if type(name) is str:
+                return "failed", self._msg("not_defined", name=name)
+        return "failed", self._describe(exc, None)
+
+    def _learner_line(self, exc: BaseException) -> int | None:
+        """The innermost line of the learner's own file in the traceback (grader frames and
+        library frames are skipped; they are never shown)."""
+        line, tb, budget = None, self._tb_of(exc), 100_000
+        while tb is not None and budget:
+            name = tb.tb_frame.f_code.co_filename  # may be a str subclass (compile() allows it)
+            if type(name) is str and name == self._filename:
+                line = tb.tb_lineno
+            tb, budget = tb.tb_next, budget - 1
+        return line if type(line) is int else None
+
+    def _describe(self, exc: BaseException, line: int | None) -> str:
+        text = self._texts.get(id(exc), "")
+        if issubclass(type(exc), RecursionError):
+            text = "maximum recursion depth exceeded"
+        name = _exact_str(self._name_of(type(exc)))  # a class may name itself with a str subclass
+        return str(self._messages.exception_message(name, text, self._locale, line))
+
+
+def _exact_str(value: object) -> str:
+    """``value`` as an exact ``str`` without calling any of its methods (a learner's str
+    subclass could override ``__str__``/``__format__``/``__eq__``); '' for a non-string."""
+    if type(value) is str:
+        return value
+    if issubclass(type(value), str):
+        return str.__getitem__(value, slice(None))  # type: ignore[index]
+    return ""
+
+
+# -- the zygote ----------------------------------------------------------------------------
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_raw_frame(fd: int) -> bytes | None:
+    """One frame as bytes (length prefix included), or None on EOF."""
+    head = _read_exactly(fd, 4)
+    if head is None:
+        return None
+    (size,) = struct.unpack(">I", head)
+    if size > MAX_FRAME:
+        raise ValueError(f"frame of {size} bytes is too large")
+    body = _read_exactly(fd, size)
+    return None if body is None else head + body
+
+
+def read_frame(fd: int) -> Any:
+    """One frame: a 4-byte big-endian length, then that much UTF-8 JSON. None on EOF."""
+    raw = read_raw_frame(fd)
+    return None if raw is None else json.loads(raw[4:])
+
+
+def encode_frame(message: Any) -> bytes:
+    body = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return struct.pack(">I", len(body)) + body
+
+
+def parse_verdict(data: bytes, nonce: str) -> tuple[str, str, str, str] | None:
+    """The child's verdict, or None when it is missing, malformed or lacks the nonce."""
+    head, newline, rest = data.partition(b"\n")
+    words = head.split(b" ")
+    if not newline or len(words) != 2 + VERDICT_FIELDS or words[0] != VERDICT_MAGIC:
+        return None
+    if words[1] != nonce.encode():
+        return None
+    try:
+        sizes = [int(w) for w in words[2:]]
+    except ValueError:
+        return None
+    if any(s < 0 for s in sizes) or sum(sizes) != len(rest):
+        return None
+    fields, offset = [], 0
+    for size in sizes:
+        fields.append(rest[offset : offset + size].decode("utf-8", "replace"))
+        offset += size
+    outcome, message, stdout, detail = fields
+    return (outcome, message, stdout, detail) if outcome in OUTCOMES else None
+
+
+@dataclass
+class _Watch:
+    """What the zygote saw of one child."""
+
+    pid: int
+    data: bytes = b""
+    complete: bool = False  # a whole verdict arrived (the child may still be exiting)
+    timed_out: bool = False
+    overflow: bool = False
+    status: int = 0
+    cpu_seconds: float = 0.0
+    reaped: bool = False
+
+
+def _expected_size(data: bytes) -> int | None:
+    """Total size of the verdict once its header line has arrived (None before, or -1 when
+    the header is not ours: then only the exit ends the wait)."""
+    head, newline, _ = data.partition(b"\n")
+    if not newline:
+        return None if len(head) < 256 else -1
+    words = head.split(b" ")
+    try:
+        sizes = [int(w) for w in words[2:]]
+    except ValueError:
+        return -1
+    return len(head) + 1 + sum(sizes) if len(sizes) == VERDICT_FIELDS else -1
+
+
+def _watch(pid: int, read_fd: int, wall: float, cap: int) -> _Watch:
+    """Collect the child's verdict until a whole one has arrived, the child exits, or the
+    wall-clock deadline passes. Reaping is left to :func:`_reap`, after the reply is sent:
+    a process's exit (unmapping its memory) takes about as long as running trivial code."""
+    watch, chunks, received = _Watch(pid), [], 0
+    expected: int | None = None
+    deadline = time.monotonic() + wall
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # Linux < 5.3: poll for the exit instead
+        pidfd = -1
+    poller = select.poll()
+    poller.register(read_fd, select.POLLIN)
+    if pidfd >= 0:
+        poller.register(pidfd, select.POLLIN)
+    reading, exited = True, False
+    try:
+        while not exited:
+            left_ms = math.ceil((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                watch.timed_out = True
+                break
+            for fd, _ in poller.poll(left_ms if pidfd >= 0 else min(10, left_ms)):
+                if fd == read_fd:
+                    chunk = os.read(read_fd, 1 << 16)
+                    if not chunk:
+                        poller.unregister(read_fd)
+                        reading = False
+                        if pidfd < 0:
+                            exited = True
+                    elif received + len(chunk) > cap:
+                        watch.overflow = exited = True
+                    else:
+                        chunks.append(chunk)
+                        received += len(chunk)
+                        if expected is None:
+                            expected = _expected_size(b"".join(chunks))
+                        if expected is not None and 0 <= expected <= received:
+                            watch.complete = exited = True
+                elif fd == pidfd:
+                    exited = True
+            if pidfd < 0 and not exited:
+                pid_done, status, usage = os.wait4(pid, os.WNOHANG)
+                if pid_done == pid:
+                    watch.status, watch.reaped, exited = status, True, True
+                    watch.cpu_seconds = usage.ru_utime + usage.ru_stime
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
+    if not (watch.complete or watch.timed_out or watch.overflow or watch.reaped):
+        _reap(watch)  # it exited without a whole verdict: its exit status tells why
+        if reading:  # what it wrote just before exiting
+            os.set_blocking(read_fd, False)
+            try:
+                while (chunk := os.read(read_fd, 1 << 16)) and received + len(chunk) <= cap:
+                    chunks.append(chunk)
+                    received += len(chunk)
+            except BlockingIOError:
+                pass
+    watch.data = b"".join(chunks)
+    return watch
+
+
+def _reap(watch: _Watch) -> None:
+    """Kill the child's whole process group (it is the leader) and reap it. Kill before
+    reaping: a zombie keeps its pid, so the group cannot be someone else's yet."""
+    if watch.reaped:
+        return
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(OSError):
+            kill(watch.pid, signal.SIGKILL)
+    _, status, usage = os.wait4(watch.pid, 0)
+    watch.status, watch.reaped = status, True
+    watch.cpu_seconds = usage.ru_utime + usage.ru_stime
+
+
+def _seconds(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number == int(number) else f"{number:g}"
+
+
+def classify(watch: _Watch, nonce: str, job: Mapping[str, Any], msgs: Any) -> dict[str, Any]:
+    """Turn what the child left (verdict bytes, exit status, CPU time) into the reply."""
+    limits, locale = job["limits"], str(job.get("locale", "en"))
+
+    def reply(outcome: str, key: str = "", detail: str = "", **values: object) -> dict[str, Any]:
+        message = msgs.message(key, locale, **values) if key else ""
+        cpu_ms = round(watch.cpu_seconds * 1000)
+        return {"outcome": outcome, "message": message, "detail": detail, "cpu_ms": cpu_ms}
+
+    verdict = None if watch.overflow else parse_verdict(watch.data, nonce)
+    if verdict is not None:
+        outcome, message, stdout, detail = verdict
+        return {**reply(outcome, detail=detail), "message": message, "stdout": stdout}
+    _reap(watch)  # the exit status and CPU time decide from here on
+    if watch.timed_out:
+        return reply("timeout", "timeout_wall", seconds=_seconds(limits["wall_seconds"]))
+    status = watch.status
+    if watch.overflow or watch.data:  # wrote something that is not our verdict
+        return reply("error", "interfered")
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        cpu_limit = float(limits["cpu_seconds"])
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and watch.cpu_seconds >= cpu_limit):
+            return reply("timeout", "timeout_cpu", seconds=_seconds(cpu_limit))
+        if sig == signal.SIGKILL:  # not us (we only kill after the deadline): the OOM killer
+            return reply("limit_exceeded", "memory", mib=int(limits["memory_bytes"]) >> 20)
+        name = signal.Signals(sig).name if sig in set(signal.Signals) else str(sig)
+        return reply("error", "stopped", signal=name)
+    code = os.WEXITSTATUS(status)
+    if code == EXIT_NO_VERDICT:
+        return reply("grader_error", "grader_error", detail="the child's set-up failed")
+    return reply("error", "exit_before_tests", how=f"os._exit({code})")
+
+
+@dataclass
+class _Spare:
+    """A child forked and isolated ahead of time, blocked reading its job."""
+
+    pid: int
+    job_fd: int  # the zygote writes the job here
+    result_fd: int  # and reads the verdict here
+    workdir: str
+    nonce: str  # the verdict must carry it; the learner's code never sees it
+    watch: _Watch | None = None
+
+
+def fork_spare(ctx: Context) -> _Spare:
+    """Fork the next child now, so that a job costs neither the fork nor the isolation."""
+    nonce = os.urandom(16).hex()
+    workdir = tempfile.mkdtemp(prefix="job-", dir=ctx.base)
+    if ctx.uid is not None:
+        os.chown(workdir, ctx.uid, ctx.uid)
+    job_r, job_w = os.pipe()
+    result_r, result_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the zygote's loop
+        try:
+            ctx.stash["close"](job_w)
+            ctx.stash["close"](result_r)
+            _child_main(ctx, job_r, result_w, workdir, nonce)
+        finally:
+            ctx.stash["_exit"](EXIT_NO_VERDICT)
+    os.close(job_r)
+    os.close(result_w)
+    return _Spare(pid, job_w, result_r, workdir, nonce)
+
+
+def discard(spare: _Spare) -> None:
+    """Kill, reap and clean up a spare (after its job, or unused)."""
+    for fd in (spare.job_fd, spare.result_fd):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _reap(spare.watch or _Watch(spare.pid))
+    _remove_tree(spare.workdir)
+
+
+def run_job(
+    spare: _Spare,
+    job: Mapping[str, Any],
+    raw: bytes,
+    msgs: Any,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    """Hand ``job`` (``raw`` is its frame) to ``spare`` and watch it; the reply for the
+    server. ``meanwhile`` runs while the child works (the zygote prepares the next spare
+    then); the caller discards this spare once the reply is sent."""
+    started = time.monotonic()
+    try:
+        data = memoryview(raw)
+        while len(data):  # blocks while the child reads: the pipe holds 64 KiB
+            data = data[os.write(spare.job_fd, data) :]
+    finally:
+        os.close(spare.job_fd)
+        spare.job_fd = -1
+    meanwhile()
+    cap = 4 * int(job["limits"]["output_bytes"]) + (1 << 20)
+    wall = float(job["limits"]["wall_seconds"]) - (time.monotonic() - started)
+    spare.watch = watch = _watch(spare.pid, spare.result_fd, wall, cap)
+    result = classify(watch, spare.nonce, job, msgs)
+    result["wall_ms"] = round((time.monotonic() - started) * 1000)
+    return result
+
+
+class _Spares:
+    """The zygote's pipeline: the spare that takes the next job, and used children to reap.
+
+    While a job runs, the next spare is forked (so it isolates itself and parks its learner
+    thread in parallel) and the previous child is reaped: neither is on a job's critical path.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._next: _Spare | None = None
+        self._used: list[_Spare] = []
+
+    def take(self) -> _Spare:
+        spare, self._next = self._next or fork_spare(self._ctx), None
+        return spare
+
+    def prepare_next(self) -> None:
+        for used in self._used:
+            discard(used)
+        self._used.clear()
+        if self._next is None:
+            try:
+                self._next = fork_spare(self._ctx)
+            except OSError:  # no memory or pids right now: fork on demand instead
+                self._next = None
+
+    def done(self, spare: _Spare) -> None:
+        self._used.append(spare)
+
+    def close(self) -> None:
+        for spare in [*self._used, *([self._next] if self._next else [])]:
+            discard(spare)
+        self._used.clear()
+        self._next = None
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a job's folder even if the learner made parts of it unreadable (same uid)."""
+
+    def retry(function: Callable[..., Any], target: str, _info: object) -> None:
+        try:
+            os.chmod(os.path.dirname(target), 0o700)
+            os.chmod(target, 0o700)
+            function(target)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=retry)
+
+
+def _stdlib_readable(ctx: Context) -> bool:
+    """Whether a child (after the uid drop) can read the standard library, i.e. import a module
+    that was not preloaded: every folder on the way must be searchable by others."""
+    if ctx.uid is None:
+        return True
+    for root in ctx.import_roots:
+        path = root
+        while path not in ("/", ""):
+            if not os.stat(path).st_mode & 0o001:
+                return False
+            path = os.path.dirname(path)
+    return True
+
+
+def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
+    """Answer requests until the server closes our stdin."""
+
+    def send(message: Any) -> None:
+        data = memoryview(encode_frame(message))
+        while len(data):
+            data = data[os.write(fd_out, data) :]
+
+    send(
+        {
+            "ready": True,
+            "pid": os.getpid(),
+            "base": ctx.base,  # for the server to remove if we are killed
+            "network_isolated": ctx.network_isolated,
+            "uid": ctx.uid,
+            "python": sys.version.split()[0],
+            "stdlib_readable": _stdlib_readable(ctx),
+        }
+    )
+    spares = _Spares(ctx)
+    spares.prepare_next()
+    try:
+        while (raw := read_raw_frame(fd_in)) is not None:
+            request = json.loads(raw[4:])
+            if request.get("op") == "ping":
+                send({"pong": True, "pid": os.getpid()})
+                continue
+            send(_answer(spares, request, raw, ctx.messages))
+            # Idle for a moment: reap the last child and remove its folder now rather than
+            # during the next job (back-to-back requests keep that off their critical path).
+            if not select.select([fd_in], [], [], IDLE_CLEANUP_SECONDS)[0]:
+                spares.prepare_next()
+    finally:
+        spares.close()
+
+
+def _answer(spares: _Spares, request: dict[str, Any], raw: bytes, msgs: Any) -> dict[str, Any]:
+    """Run one job; a spare killed from outside while waiting is replaced once."""
+    for attempt in (1, 2):
+        spare = spares.take()
+        try:
+            return run_job(spare, request, raw, msgs, spares.prepare_next)
+        except BrokenPipeError:  # the spare died while waiting for its job
+            if attempt == 2:
+                return {"outcome": "grader_error", "message": "", "detail": "spare died"}
+        except Exception as exc:  # our bug: report it and keep serving
+            return {"outcome": "grader_error", "message": "", "detail": f"zygote: {exc!r}"}
+        finally:
+            spares.done(spare)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def main(argv: list[str]) -> int:
+    config = json.loads(argv[1]) if len(argv) > 1 else {}
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    ctx = prepare(config)
+    try:
+        serve(ctx, 0, 1)
+    finally:
+        shutil.rmtree(ctx.base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

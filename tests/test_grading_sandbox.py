@@ -1,0 +1,645 @@
+"""The sandbox grader: the test-code contract, the messages, and one test per attack.
+
+Every attack test ends by checking that the same grader still passes a correct submission:
+an attack must cost the attacker their own attempt, never the server its health.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eduverse_core import Eduverse
+from eduverse_core.grading.base import GradeRequest, GradeResult, Limits
+from eduverse_core.grading.sandbox import SandboxGrader, effective_limits
+from eduverse_core.models import Outcome
+
+from fakes import test_settings
+
+FAST = Limits(cpu_seconds=1, wall_seconds=2)
+GREETING_TEST = "assert stdout == 'hello\\n', 'print hello'"
+
+
+@pytest.fixture(scope="module")
+def grader() -> Iterator[SandboxGrader]:
+    with SandboxGrader(workers=2) as sandbox:
+        sandbox.warm()
+        yield sandbox
+
+
+def grade(
+    grader: SandboxGrader, code: str, test: str = "", locale: str = "en", **options: object
+) -> GradeResult:
+    return grader.grade(GradeRequest(code, test, locale=locale, limits=FAST, options=options))
+
+
+def assert_healthy(grader: SandboxGrader) -> None:
+    result = grade(grader, "print('hello')", GREETING_TEST)
+    assert result.outcome is Outcome.PASSED, result
+
+
+# -- the contract ---------------------------------------------------------------------------
+def test_a_correct_submission_passes_with_its_output(grader: SandboxGrader) -> None:
+    result = grade(grader, "print('hello')", GREETING_TEST)
+    assert result.outcome is Outcome.PASSED
+    assert result.stdout == "hello\n"
+    assert result.message == ""
+    assert result.duration_ms >= 0
+
+
+def test_namespace_has_source_code_student_code_stdout_and_helpers(grader: SandboxGrader) -> None:
+    code = "def greet(name):\n    print('Hi', name)\n    return len(name)\n"
+    code += "for i in range(1):\n    print('x')\n"
+    test = "\n".join(
+        [
+            "assert source_code == student_code and 'def greet' in source_code",
+            "assert stdout == 'x\\n'",
+            "assert LOCALE == 'en'",
+            "assert call_captured(greet, 'Ada') == (3, 'Hi Ada\\n')",
+            "assert norm('  a   b \\r\\n') == 'a b' and lines('a\\n\\n b ') == ['a', 'b']",
+            "assert close_enough(0.1 + 0.2, 0.3) and same_items([2, 1], [1, 2])",
+            "assert uses('for') and uses('def') and not uses('while')",
+            "assert calls('print') and calls('len') and not calls('input')",
+            "assert tr('한국어', 'English') == 'English'",
+        ]
+    )
+    assert grade(grader, code, test).outcome is Outcome.PASSED
+
+
+def test_failed_assertion_shows_its_own_message(grader: SandboxGrader) -> None:
+    result = grade(grader, "print('bye')", GREETING_TEST)
+    assert result.outcome is Outcome.FAILED
+    assert result.message == "print hello"
+    assert result.stdout == "bye\n"
+
+
+def test_assertion_without_message_gets_a_localised_one(grader: SandboxGrader) -> None:
+    assert grade(grader, "x = 1", "assert x == 2").message == "A test did not pass."
+    assert grade(grader, "x = 1", "assert x == 2", locale="ko").message == (
+        "테스트를 통과하지 못했어요."
+    )
+
+
+def test_error_names_the_exception_and_the_learners_line(grader: SandboxGrader) -> None:
+    result = grade(grader, "x = 1\ny = 2\nz = x / 0\n", "assert True")
+    assert result.outcome is Outcome.ERROR
+    assert result.message == "ZeroDivisionError: division by zero (line 3)"
+    assert "worker" not in result.message and "Traceback" not in result.message
+
+
+def test_error_inside_a_library_call_points_at_the_learners_line(grader: SandboxGrader) -> None:
+    result = grade(grader, "import json\n\njson.loads('{')\n")
+    assert result.outcome is Outcome.ERROR
+    assert result.message.startswith("JSONDecodeError: ")
+    assert result.message.endswith("(line 3)")
+
+
+def test_error_in_a_function_the_tests_call_is_error_with_its_line(grader: SandboxGrader) -> None:
+    code = "def area(w, h):\n    return w * hh\n"
+    result = grade(grader, code, "assert area(2, 3) == 6")
+    assert result.outcome is Outcome.ERROR
+    assert result.message == "NameError: name 'hh' is not defined (line 2)"
+
+
+def test_syntax_error_gives_line_and_column(grader: SandboxGrader) -> None:
+    result = grade(grader, "x = 1\nprint('a'\n", "assert True")
+    assert result.outcome is Outcome.ERROR
+    assert result.message.startswith("SyntaxError: ")
+    assert "(line 2, column 6)" in result.message
+    ko = grade(grader, "x = = 1\n", locale="ko")
+    assert "(1번째 줄, 5번째 칸)" in ko.message
+
+
+def test_indentation_error_is_an_error_with_its_own_name(grader: SandboxGrader) -> None:
+    result = grade(grader, "if True:\nprint(1)\n")
+    assert result.outcome is Outcome.ERROR
+    assert result.message.startswith("IndentationError: expected an indented block")
+
+
+def test_name_error_raised_by_the_tests_is_failed_with_a_hint(grader: SandboxGrader) -> None:
+    result = grade(grader, "def greeting():\n    return 'hi'\n", "assert greet() == 'hi'")
+    assert result.outcome is Outcome.FAILED
+    assert result.message == "`greet` is not defined — did you define it?"
+    ko = grade(grader, "", "assert greet() == 'hi'", locale="ko")
+    assert ko.message == "`greet`이(가) 정의되지 않았어요 — 정의했나요?"
+
+
+def test_name_error_in_the_learners_own_code_is_error(grader: SandboxGrader) -> None:
+    result = grade(grader, "print(answr)\n", "assert True")
+    assert result.outcome is Outcome.ERROR
+    assert result.message == "NameError: name 'answr' is not defined (line 1)"
+
+
+def test_other_exception_raised_by_the_tests_is_failed(grader: SandboxGrader) -> None:
+    result = grade(grader, "def greet():\n    return None\n", "assert greet()[0] == 'h'")
+    assert result.outcome is Outcome.FAILED
+    assert result.message == "TypeError: 'NoneType' object is not subscriptable"
+
+
+def test_run_mode_just_runs_the_code(grader: SandboxGrader) -> None:
+    result = grade(grader, "for i in range(3):\n    print(i)\n")
+    assert (result.outcome, result.stdout) == (Outcome.PASSED, "0\n1\n2\n")
+    assert grade(grader, "import sys\nprint('a')\nsys.exit(0)").outcome is Outcome.PASSED
+    assert grade(grader, "raise ValueError('no')").message == "ValueError: no (line 1)"
+
+
+def test_input_reads_the_stdin_option(grader: SandboxGrader) -> None:
+    result = grade(grader, "name = input('Name? ')\nprint('Hi', name)", stdin="Ada\n")
+    assert result.stdout == "Name? Hi Ada\n"
+    eof = grade(grader, "input()")
+    assert eof.message == "EOFError: EOF when reading a line (line 1)"
+
+
+def test_common_library_modules_work(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import json, re, random, math, statistics, csv, io, string, itertools",
+            "from collections import namedtuple, Counter",
+            "from dataclasses import dataclass",
+            "from datetime import date",
+            "from enum import Enum",
+            "P = namedtuple('P', 'x y')",
+            "@dataclass",
+            "class Q:",
+            "    a: int = 1",
+            "class Color(Enum):",
+            "    RED = 1",
+            "print(P(1, 2), Q(), Color.RED, Counter('aab')['a'], statistics.mean([1, 3]))",
+            "print(date(2024, 1, 2).isoformat(), json.dumps({'k': [1]}), math.sqrt(16))",
+        ]
+    )
+    result = grade(grader, code)
+    assert result.outcome is Outcome.PASSED, result
+    assert "P(x=1, y=2) Q(a=1) Color.RED 2 2" in result.stdout
+
+
+def test_files_can_be_written_and_read_in_the_working_directory(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import os, pathlib",
+            "with open('notes.txt', 'w') as f:",
+            "    f.write('one\\ntwo\\n')",
+            "pathlib.Path('more.txt').write_text('3')",
+            "print(open('notes.txt').read().split(), pathlib.Path('more.txt').read_text())",
+            "print(os.getcwd())",
+        ]
+    )
+    result = grade(grader, code)
+    assert result.outcome is Outcome.PASSED, result
+    first, workdir = result.stdout.splitlines()
+    assert first == "['one', 'two'] 3"
+    time.sleep(0.05)  # the worker removes the folder right after replying
+    assert not Path(workdir).exists()
+
+
+def test_test_code_that_does_not_compile_is_a_grader_error(grader: SandboxGrader) -> None:
+    result = grade(grader, "x = 1", "assert x ==")
+    assert result.outcome is Outcome.GRADER_ERROR
+    assert result.message == "The grader failed; this attempt does not count."
+    assert not result.outcome.counts_as_attempt
+
+
+def test_grader_options_set_limits_within_caps() -> None:
+    limits = effective_limits(Limits(), {"wall_seconds": 1, "memory_bytes": 10**12, "x": "y"})
+    assert limits.wall_seconds == 1.0 and limits.memory_bytes == 2 * 1024**3
+    with pytest.raises(ValueError, match="cpu_seconds"):
+        effective_limits(Limits(), {"cpu_seconds": "lots"})
+
+
+def test_bad_grader_options_are_a_grader_error(grader: SandboxGrader) -> None:
+    assert grade(grader, "x = 1", cpu_seconds=-1).outcome is Outcome.GRADER_ERROR
+
+
+def test_a_worker_that_cannot_start_is_a_grader_error_not_an_exception() -> None:
+    with SandboxGrader(workers=1, python="/nonexistent/python") as broken:
+        result = broken.grade(GradeRequest("print(1)", locale="ko"))
+    assert result.outcome is Outcome.GRADER_ERROR
+    assert result.message == "채점기에 문제가 생겼어요. 이번 시도는 세지 않아요."
+
+
+def test_the_plugin_registers_the_sandbox_grader() -> None:
+    with Eduverse(test_settings()) as ev:
+        assert "sandbox" in ev.grader_factories
+        assert isinstance(ev.grader("sandbox"), SandboxGrader)
+
+
+def test_diagnostics_report_what_is_isolated(grader: SandboxGrader) -> None:
+    info = grader.diagnostics()
+    assert info["workers"] == 2 and info["running"] == 2
+    assert info["network_isolated"] is (os.geteuid() == 0)
+    assert info["uid_isolated"] is (os.geteuid() == 0)
+    assert all(kb and kb > 0 for kb in info["rss_kb"])
+
+
+def test_concurrent_submissions_each_get_their_own_verdict(grader: SandboxGrader) -> None:
+    results: dict[int, GradeResult] = {}
+
+    def submit(n: int) -> None:
+        results[n] = grade(grader, f"n = {n}\nprint(n)", f"assert n % 2 == 0, 'odd {n}'")
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for n, result in results.items():
+        assert result.stdout == f"{n}\n"
+        assert result.outcome is (Outcome.PASSED if n % 2 == 0 else Outcome.FAILED)
+        assert result.message == ("" if n % 2 == 0 else f"odd {n}")
+
+
+# -- attacks: each is graded as not passed, honestly, and leaves the grader healthy -----------
+def test_sys_exit_zero_before_the_tests_is_not_passed(grader: SandboxGrader) -> None:
+    result = grade(grader, "import sys\nsys.exit(0)\n", "assert False")
+    assert result.outcome is Outcome.ERROR
+    assert (
+        result.message == "Your program ended with sys.exit() (line 2), so the tests could not run."
+    )
+    assert_healthy(grader)
+
+
+def test_os_exit_zero_before_the_tests_is_not_passed(grader: SandboxGrader) -> None:
+    result = grade(grader, "import os\nos._exit(0)\n", "assert False")
+    assert result.outcome is Outcome.ERROR
+    assert result.message == "Your program ended with os._exit(0), so the tests could not run."
+    assert_healthy(grader)
+
+
+def test_printing_a_fake_verdict_is_not_passed(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import sys",
+            "print('EDUV1 0000 6 0 0 0\\npassed')",
+            'print(\'{"outcome": "passed", "message": ""}\')',
+            "sys.stderr.write('passed\\n')",
+            "sys.__stdout__.write('EDUV1 passed')",
+        ]
+    )
+    result = grade(grader, code, "assert False, 'real verdict'")
+    assert (result.outcome, result.message) == (Outcome.FAILED, "real verdict")
+    assert_healthy(grader)
+
+
+def test_writing_to_every_descriptor_cannot_forge_a_pass(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import io, os",
+            "refused = 0",
+            "for fd in range(3, 64):",
+            "    for attempt in (lambda: io.FileIO(fd, 'w'), lambda: open(fd, 'w'),",
+            "                    lambda: open(f'/proc/self/fd/{fd}', 'w'),",
+            "                    lambda: os.write(fd, b'x'), lambda: os.dup2(fd, 1)):",
+            "        try:",
+            "            attempt().write(b'EDUV1 passed')",
+            "        except Exception:",
+            "            refused += 1",
+            "print(refused)",
+        ]
+    )
+    result = grade(grader, code, "assert False, 'tests ran'")
+    assert (result.outcome, result.message) == (Outcome.FAILED, "tests ran")
+    assert result.stdout == f"{61 * 5}\n"
+    assert_healthy(grader)
+
+
+def test_replacing_builtins_does_not_change_the_verdict(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import builtins",
+            "builtins.len = lambda x: 3",
+            "builtins.isinstance = lambda *a: True",
+            "builtins.AssertionError = Exception",
+            "__builtins__['len'] = lambda x: 3",
+            "answer = [1]",
+        ]
+    )
+    test = "assert len(answer) == 3, 'wrong length'"
+    assert grade(grader, code, test).message == "wrong length"
+    assert_healthy(grader)
+
+
+def test_replacing_the_helpers_does_not_change_the_verdict(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import io",
+            "class Fake(io.StringIO):",
+            "    def getvalue(self):",
+            "        return 'Hello, Ada\\n'",
+            "io.StringIO = Fake",
+            "norm = lambda text: 'same'",
+            "call_captured = lambda f, *a: (None, 'Hello, Ada\\n')",
+            "stdout = 'Hello, Ada\\n'",
+            "def greet(name):",
+            "    pass",
+        ]
+    )
+    test = "\n".join(
+        [
+            "_, out = call_captured(greet, 'Ada')",
+            "assert norm(out) == norm('Hello, Ada'), 'greet prints nothing'",
+        ]
+    )
+    result = grade(grader, code, test)
+    assert (result.outcome, result.message) == (Outcome.FAILED, "greet prints nothing")
+    assert_healthy(grader)
+
+
+def test_changing_the_helpers_code_is_refused(grader: SandboxGrader) -> None:
+    code = "def answer():\n    close_enough.__defaults__ = (1.0, 1e9)\n    return 99\n"
+    result = grade(grader, code, "assert close_enough(answer(), 1.0), 'far off'")
+    assert result.outcome is Outcome.ERROR
+    assert "PermissionError: not allowed in the sandbox" in result.message
+    assert result.message.endswith("(line 2)")
+    assert_healthy(grader)
+
+
+def test_walking_frames_and_objects_cannot_forge_a_pass(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import sys",
+            "def answer():",
+            "    frame = sys._getframe()",
+            "    while frame is not None:",
+            "        for value in list(frame.f_locals.values()):",
+            "            if isinstance(value, list):",
+            "                value.clear()",
+            "            if isinstance(value, dict):",
+            "                value['tests'] = compile('pass', 't', 'exec')",
+            "        frame = frame.f_back",
+            "    for attempt in (lambda: sys._current_frames(), lambda: __import__('gc'),",
+            "                    lambda: sys.settrace(print), lambda: __import__('ctypes')):",
+            "        try:",
+            "            attempt()",
+            "        except Exception:",
+            "            pass",
+            "    return 1",
+        ]
+    )
+    result = grade(grader, code, "assert answer() == 2, 'answer is 2'")
+    assert result.outcome is not Outcome.PASSED
+    assert_healthy(grader)
+
+
+def test_a_refusals_traceback_leads_to_no_grader_state(grader: SandboxGrader) -> None:
+    # A refused operation raises inside the audit hook: its frames are in the traceback.
+    code = "\n".join(
+        [
+            "seen = set()",
+            "try:",
+            "    open('/etc/passwd')",
+            "except PermissionError as exc:",
+            "    tb = exc.__traceback__",
+            "    while tb is not None:",
+            "        if tb.tb_frame.f_globals is not globals():",
+            "            seen.update(tb.tb_frame.f_globals)",
+            "            local = tb.tb_frame.f_locals.items()",
+            "            seen.update(k for k, v in local if type(v).__name__ == 'function')",
+            "        tb = tb.tb_next",
+            "print(sorted(seen))",
+        ]
+    )
+    result = grade(grader, code)
+    # Only the hook's own frame: empty globals, and no function whose closure could be
+    # rewritten (cell_contents) among its locals.
+    assert (result.outcome, result.stdout) == (Outcome.PASSED, "['__builtins__']\n")
+    assert_healthy(grader)
+
+
+def test_learner_code_never_runs_inside_the_audit_hook(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import builtins, sys",
+            "calls = []",
+            "class Sly(str):",
+            "    def __eq__(self, other):",
+            "        calls.append(sys._getframe(1).f_globals)",
+            "        return str.__eq__(self, other)",
+            "    __hash__ = str.__hash__",
+            "builtins.id = lambda *a: calls.append(a) or 0",
+            "def f(a=1):",
+            "    pass",
+            "f.__defaults__ = (2,)  # an audit event the hook checks with id()",
+            "try:",
+            "    sys.audit(Sly('open'), Sly('/etc/passwd'), 'r', 0)",
+            "except PermissionError as exc:",
+            "    print(exc)",
+            "print(builtins.id.__name__, calls)",
+        ]
+    )
+    result = grade(grader, code)
+    assert result.stdout == (
+        "not allowed in the sandbox: reading outside the working directory\n<lambda> []\n"
+    )
+    assert_healthy(grader)
+
+
+def test_raising_system_exit_in_code_the_tests_call_is_not_passed(grader: SandboxGrader) -> None:
+    code = "import sys\ndef answer():\n    sys.exit(0)\n"
+    result = grade(grader, code, "assert answer() == 1")
+    assert result.outcome is Outcome.ERROR
+    assert result.message == "SystemExit: 0 (line 3)"
+    assert_healthy(grader)
+
+
+def test_raising_keyboard_interrupt_is_not_passed(grader: SandboxGrader) -> None:
+    result = grade(grader, "raise KeyboardInterrupt\n", "assert True")
+    assert (result.outcome, result.message) == (Outcome.ERROR, "KeyboardInterrupt (line 1)")
+    later = grade(grader, "def f():\n    raise KeyboardInterrupt('stop')\n", "f()")
+    assert (later.outcome, later.message) == (Outcome.ERROR, "KeyboardInterrupt: stop (line 2)")
+    assert_healthy(grader)
+
+
+def test_raising_a_base_exception_subclass_is_not_passed(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "class Sneaky(BaseException):",
+            "    def __str__(self):",
+            "        import builtins",
+            "        builtins.print = None",
+            "        return 'passed'",
+            "    def __bool__(self):",
+            "        return False",
+            "def answer():",
+            "    raise Sneaky()",
+        ]
+    )
+    result = grade(grader, code, "assert answer() == 1")
+    assert (result.outcome, result.message) == (Outcome.ERROR, "Sneaky: passed (line 9)")
+    assert_healthy(grader)
+
+
+def test_closing_or_replacing_stdout_is_not_passed(grader: SandboxGrader) -> None:
+    code = "\n".join(
+        [
+            "import sys",
+            "print('wrong')",
+            "sys.stdout.close()",
+            "class Liar:",
+            "    def write(self, text):",
+            "        pass",
+            "sys.stdout = sys.__stdout__ = sys.stderr = Liar()",
+            "print('hello')",
+        ]
+    )
+    result = grade(grader, code, GREETING_TEST)
+    assert (result.outcome, result.stdout) == (Outcome.FAILED, "wrong\n")
+    assert_healthy(grader)
+
+
+def test_an_infinite_loop_is_a_timeout(grader: SandboxGrader) -> None:
+    result = grade(grader, "while True:\n    pass\n", "assert True")
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.message.startswith("Your code used more than 1 s of CPU time")
+    assert_healthy(grader)
+
+
+def test_waiting_forever_is_a_timeout(grader: SandboxGrader) -> None:
+    result = grade(grader, "import time\ntime.sleep(60)\n", "assert True", wall_seconds=1)
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.message.startswith("Your code did not finish within 1 s")
+    assert result.duration_ms < 3000
+    assert_healthy(grader)
+
+
+def test_deep_recursion_is_an_error_with_its_line(grader: SandboxGrader) -> None:
+    code = "def down(n):\n    return down(n + 1)\n\ndown(0)\n"
+    result = grade(grader, code, "assert True")
+    assert result.outcome is Outcome.ERROR
+    assert result.message == "RecursionError: maximum recursion depth exceeded (line 2)"
+    assert_healthy(grader)
+
+
+def test_a_memory_bomb_is_limit_exceeded(grader: SandboxGrader) -> None:
+    big = grade(grader, "x = bytearray(10 ** 10)\n", "assert True")
+    assert big.outcome is Outcome.LIMIT_EXCEEDED
+    assert big.message == "Your code used too much memory (the limit is 256 MiB)."
+    step = grade(grader, "keep = []\nwhile True:\n    keep.append(' ' * 10 ** 6)\n")
+    assert step.outcome is Outcome.LIMIT_EXCEEDED
+    assert_healthy(grader)
+
+
+def test_a_fork_bomb_is_limit_exceeded_and_the_server_stays_healthy(grader: SandboxGrader) -> None:
+    bomb = grade(grader, "import os\nwhile True:\n    os.fork()\n", "assert True")
+    assert bomb.outcome is Outcome.LIMIT_EXCEEDED
+    assert bomb.message == "Your code may not start new processes or programs in the sandbox."
+    caught = "import os\ntry:\n    os.system('ls')\nexcept Exception:\n    pass\n"
+    assert grade(grader, caught).outcome is Outcome.LIMIT_EXCEEDED
+    assert grade(grader, "import subprocess").outcome is Outcome.LIMIT_EXCEEDED
+    threads = "import threading\nthreading.Thread(target=print).start()\n"
+    assert grade(grader, threads).outcome is Outcome.ERROR  # no thread either
+    assert_healthy(grader)
+
+
+def test_huge_output_is_limit_exceeded_even_when_caught(grader: SandboxGrader) -> None:
+    result = grade(grader, "while True:\n    print('x' * 1000)\n")
+    assert result.outcome is Outcome.LIMIT_EXCEEDED
+    assert result.message.startswith("Your code printed too much (the limit is 64 KiB)")
+    assert len(result.stdout) <= 64 * 1024
+    caught = "for i in range(200):\n    try:\n        print('y' * 1000)\n"
+    caught += "    except BaseException:\n        pass\n"
+    assert grade(grader, caught).outcome is Outcome.LIMIT_EXCEEDED
+    assert_healthy(grader)
+
+
+def test_writing_outside_the_working_directory_fails(grader: SandboxGrader, tmp_path: Path) -> None:
+    target = tmp_path / "owned.txt"
+    for code in (
+        f"open({str(target)!r}, 'w').write('x')",
+        "open('../escape.txt', 'w').write('x')",
+        "import os\nos.symlink('/etc/passwd', 'link')",
+        "import os\nos.chdir('/tmp')",
+        f"import pathlib\npathlib.Path({str(tmp_path)!r}, 'made').mkdir()",
+    ):
+        result = grade(grader, code, "assert True")
+        assert result.outcome is Outcome.ERROR, code
+        assert "PermissionError: not allowed in the sandbox" in result.message, code
+    assert list(tmp_path.iterdir()) == []
+    assert_healthy(grader)
+
+
+def test_reading_the_servers_files_fails(grader: SandboxGrader, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret")
+    secret.chmod(0o644)
+    for code in (f"print(open({str(secret)!r}).read())", "print(open('/etc/hostname').read())"):
+        result = grade(grader, code)
+        assert result.outcome is Outcome.ERROR and "s3cret" not in result.stdout
+        assert "reading outside the working directory" in result.message
+    assert_healthy(grader)
+
+
+def test_the_environment_holds_no_secrets(
+    grader: SandboxGrader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDUVERSE_SECRET_KEY", "do-not-leak")
+    result = grade(grader, "import os\nprint(sorted(os.environ))")
+    assert result.stdout == "['HOME', 'LANG', 'TMPDIR']\n"
+    assert_healthy(grader)
+
+
+def test_the_network_is_not_reachable(grader: SandboxGrader) -> None:
+    code = "import socket\nsocket.create_connection(('127.0.0.1', 80), timeout=1)\n"
+    result = grade(grader, code)
+    assert result.outcome is Outcome.ERROR
+    assert "not allowed in the sandbox: importing socket" in result.message
+    assert_healthy(grader)
+
+
+def test_native_code_and_introspection_are_refused(grader: SandboxGrader) -> None:
+    for code in (
+        "import ctypes",
+        "import gc\ngc.get_objects()",
+        "import sys\nsys._current_frames()",
+        "import sys\nsys.settrace(print)",
+        "import marshal\nmarshal.loads(marshal.dumps(compile('1', 'x', 'eval')))",
+        "(lambda: 0).__code__.replace(co_consts=(1,))",
+    ):
+        result = grade(grader, code)
+        assert result.outcome is Outcome.ERROR, code
+        assert "not allowed in the sandbox" in result.message, (code, result.message)
+    assert_healthy(grader)
+
+
+def test_killing_the_parent_does_not_pass_and_the_grader_recovers(grader: SandboxGrader) -> None:
+    pids = grader.diagnostics()["pids"]
+    for code in (
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
+        "import os, signal\nos.killpg(os.getpgid(os.getppid()), signal.SIGKILL)\n",
+        "import os, signal\nos.kill(-1, signal.SIGKILL)\n",
+    ):
+        result = grade(grader, code, "assert True")
+        assert result.outcome is Outcome.ERROR, code
+        assert "not allowed in the sandbox: os.kill" in result.message
+    assert grader.diagnostics()["pids"] == pids  # nobody died
+    # And when a worker does die (here: killed from outside), the next grading restarts it.
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.05)
+    for _ in pids:
+        assert_healthy(grader)
+    assert set(grader.diagnostics()["pids"]).isdisjoint(pids)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
+        "open('/tmp/eduverse-escape.txt', 'w')\n",
+        "import _thread\n_thread.start_new_thread(print, ())\n",
+        "import os\nos.fork()\n",
+    ],
+)
+def test_without_uid_or_network_isolation_the_hook_still_refuses(code: str) -> None:
+    """The weaker configuration (not root, or ``uid_base=None``): the audit hook alone."""
+    with SandboxGrader(workers=1, uid_base=None, network=False) as weak:
+        result = grade(weak, code, "assert True")
+        assert result.outcome in (Outcome.ERROR, Outcome.LIMIT_EXCEEDED), result
+        assert weak.diagnostics()["uid_isolated"] is False
+        assert_healthy(weak)
+    assert not Path("/tmp/eduverse-escape.txt").exists()
