@@ -341,9 +341,17 @@ def pack_stats_cmd(path: Path, as_json: bool) -> None:
 @click.argument("source", metavar="PATH")
 @click.option("--json", "as_json", is_flag=True, help="Print {cycles, checks, failures} as JSON.")
 @click.option("--jobs", default=None, type=click.IntRange(min=1), help="Gradings at a time.")
+@click.option(
+    "--locale",
+    "locales",
+    multiple=True,
+    help="Check test messages in this locale (repeatable; default: every locale of the pack).",
+)
 @click.pass_context
 @clean_errors
-def pack_check(ctx: click.Context, source: str, as_json: bool, jobs: int | None) -> None:
+def pack_check(
+    ctx: click.Context, source: str, as_json: bool, jobs: int | None, locales: tuple[str, ...]
+) -> None:
     """Run a pack's code against its tests: every reference solution passes, no starter code
     passes, each wrong answer gets its expected outcome, every lecture example runs.
 
@@ -355,21 +363,24 @@ def pack_check(ctx: click.Context, source: str, as_json: bool, jobs: int | None)
     from .grading.check import check_pack, plan
 
     pack_ = _pack_for_grading(ctx, source, "checking")
+    unknown = sorted(set(locales) - set(pack_.locales))
+    if unknown:
+        fail(f"pack {pack_.id!r} has no locale {', '.join(unknown)}", EXIT_USAGE)
     graders = get_eduverse(ctx).grader
     jobs = jobs or max(2, os.cpu_count() or 2)
     show_bar = not as_json and sys.stderr.isatty()
     if show_bar:
         lock = threading.Lock()
-        total = len(plan(pack_)[1])
+        total = len(plan(pack_, locales)[1])
         with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
 
             def advance() -> None:
                 with lock:
                     bar.update(1)
 
-            report = check_pack(pack_, graders, jobs=jobs, on_progress=advance)
+            report = check_pack(pack_, graders, jobs=jobs, locales=locales, on_progress=advance)
     else:
-        report = check_pack(pack_, graders, jobs=jobs)
+        report = check_pack(pack_, graders, jobs=jobs, locales=locales)
     if as_json:
         echo_json(report.to_dict())
     else:

@@ -62,7 +62,11 @@ GREET_TEST = "assert stdout == 'hello\\n', tr('hello를 출력하세요', 'print
 
 def good_cycle() -> dict[str, Any]:
     wrong = [
-        {"code": "print('bye')", "expect": "failed", "message_contains": "print hello"},
+        {
+            "code": "print('bye')",
+            "expect": "failed",
+            "message_contains": {"ko": "hello를", "en": "print hello"},
+        },
         {"code": "print('hello'", "expect": "error"},
     ]
     return cycle(
@@ -132,13 +136,23 @@ def run(*args: str) -> Result:
 def test_check_passes_a_sound_pack(sandbox: SandboxGrader) -> None:
     pack = ScenarioPack.model_validate(make_pack(good_cycle()))
     report = check_pack(pack, lookup(sandbox), jobs=4)
-    # per track: solution, starter, each wrong answer; per cycle: sandbox and section code
-    assert (report.cycles, report.checks, report.failures) == (1, 2 + 2 + 2 + 2, [])
+    # per track and locale: solution, starter, each wrong answer; per cycle: lecture code
+    assert (report.cycles, report.checks, report.failures) == (1, 2 * (4 + 2) + 2, [])
+
+
+def test_check_runs_track_checks_in_every_locale(sandbox: SandboxGrader) -> None:
+    data = make_pack(good_cycle())
+    wrong = data["weeks"][0]["cycles"][0]["beginner"]["wrong_answers"][0]
+    wrong["message_contains"] = "print hello"  # one fragment for both locales: wrong in ko
+    report = check_pack(ScenarioPack.model_validate(data), lookup(sandbox), jobs=4)
+    assert [(f.track, f.check) for f in report.failures] == [("beginner", "wrong_answers[0] [ko]")]
+    only_en = check_pack(ScenarioPack.model_validate(data), lookup(sandbox), locales=["en"])
+    assert only_en.failures == []
 
 
 def test_check_reports_every_broken_piece(sandbox: SandboxGrader) -> None:
     pack = ScenarioPack.model_validate(make_pack(good_cycle(), broken_cycle()))
-    report = check_pack(pack, lookup(sandbox), jobs=4)
+    report = check_pack(pack, lookup(sandbox), jobs=4, locales=["en"])
     found = {(f.cycle, f.track, f.check): f.detail for f in report.failures}
     assert set(found) == {
         ("broken", "beginner", "solution"),
@@ -167,7 +181,8 @@ def test_check_names_cycles_without_tests_or_solutions(sandbox: SandboxGrader) -
             cycle("elsewhere", GREET_TEST, grader={"name": "nope"}, beginner=track("x = 1")),
         )
     )
-    found = {(f.cycle, f.check): f.detail for f in check_pack(pack, lookup(sandbox)).failures}
+    report = check_pack(pack, lookup(sandbox), locales=["en"])
+    found = {(f.cycle, f.check): f.detail for f in report.failures}
     assert found["untested", "test"] == "there is no test code to run"
     assert found["unsolved", "solution"] == "there is no reference solution"
     assert found["uncompilable", "test"].startswith("the test code fails: SyntaxError")
@@ -180,7 +195,7 @@ def test_check_on_an_imported_legacy_pack_names_what_cannot_run(
     from eduverse_core.packs import load_pack
 
     import_legacy(FIXTURES / "legacy" / "scenario.json", tmp_path / "legacy")
-    report = check_pack(load_pack(tmp_path / "legacy"), lookup(sandbox))
+    report = check_pack(load_pack(tmp_path / "legacy"), lookup(sandbox), locales=["ko"])
     problems = {(f.cycle, f.check) for f in report.failures}
     assert ("w01-c01", "solution") in problems  # no reference solution was imported
     assert ("w02-c01", "test") in problems  # the legacy test does not compile
@@ -190,13 +205,13 @@ def test_check_on_an_imported_legacy_pack_names_what_cannot_run(
 def test_pack_check_json_and_exit_code(tmp_path: Path) -> None:
     path = tmp_path / "pack.yaml"
     path.write_text(yaml.safe_dump(make_pack(good_cycle(), broken_cycle())), encoding="utf-8")
-    result = run("pack", "check", str(path), "--json", "--jobs", "3")
+    result = run("pack", "check", str(path), "--json", "--jobs", "3", "--locale", "en")
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert (report["cycles"], report["checks"]) == (2, 15)
     assert len(report["failures"]) == 6
     assert set(report["failures"][0]) == {"week", "cycle", "track", "check", "detail"}
-    text = run("pack", "check", str(path))
+    text = run("pack", "check", str(path), "--locale", "en")
     assert text.exit_code == 1
     assert "week 1 broken [beginner] solution: expected passed, got failed: print hello" in (
         text.stdout

@@ -162,3 +162,17 @@ def test_live_code_is_limited_to_64_kib(ev: Eduverse, student: User) -> None:
     with pytest.raises(ValidationFailed):
         ev.progress.save_live_code(student, "tiny", "x" * 65537)
     assert ev.progress.get(student).last_active is not None
+
+
+def test_feedback_scene_names_the_learner_with_html_escaped(ev: Eduverse) -> None:
+    eve = ev.accounts.create_user("eve@example.org", "<b>Eve</b>", "long enough")
+    result = ev.submissions.submit(eve, "tiny", 1, "w1-a", "beginner", "answer = 1", "en")
+    assert result.feedback.character == "alex"
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in result.feedback.content
+    assert "<b>Eve" not in result.feedback.content
+
+
+def test_failure_feedback_carries_the_error_message(ev: Eduverse, student: User) -> None:
+    result = submit(ev, student, 1, "w1-a", 42)
+    assert result.feedback.character == "sena"
+    assert "answer" in result.feedback.content and "1" in result.feedback.content

@@ -69,3 +69,17 @@ def test_readyz_is_503_when_storage_is_down(ev: Eduverse, client: FlaskClient) -
     ev.storage.ping = broken  # type: ignore[method-assign]
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json["code"] == "storage_error"
+
+
+def test_pack_html_is_sanitised_in_the_learner_view(ev: Eduverse) -> None:
+    from eduverse_core.services.catalog import Localizer
+
+    from fakes import make_pack
+
+    pack = make_pack()
+    hostile = "<p onclick='x()'>Hi {{USERNAME}}</p><script>alert(1)</script>"
+    scene = pack.weeks[0].intro.model_copy(update={"content": hostile})
+    view = Localizer(pack, "en", username="<i>Ann</i>").scene(scene)
+    assert "<script" not in view["content"] and "onclick" not in view["content"]
+    assert "&lt;i&gt;Ann&lt;/i&gt;" in view["content"]
+    assert view["content"].startswith("<p>")

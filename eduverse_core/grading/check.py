@@ -9,9 +9,9 @@ submission would be. Failures are collected, never raised one at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..errors import NotFound
@@ -152,17 +152,24 @@ def _lecture_checks(week: Week, cycle: Cycle, locale: str) -> Iterator[_Check]:
             yield _Check(week.number, cycle.id, None, name, "sandbox", request, _expect_ran)
 
 
-def plan(pack: ScenarioPack, locale: str | None = None) -> tuple[int, list[_Check]]:
-    """(number of cycles, every check) for ``pack``, in course order."""
-    locale = locale or pack.default_locale
+def plan(pack: ScenarioPack, locales: Sequence[str] | None = None) -> tuple[int, list[_Check]]:
+    """(number of cycles, every check) for ``pack``, in course order. Track checks run once
+    per locale (default: every locale of the pack), because test messages and the wrong
+    answers' message fragments differ by locale; a check's name then ends with `` [locale]``."""
+    chosen = list(locales or pack.locales)
     checks: list[_Check] = []
     cycles = 0
     for week in sorted(pack.weeks, key=lambda w: w.number):
         for cycle in week.cycles:
             cycles += 1
-            for name, content in cycle.tracks().items():
-                checks += _track_checks(week, cycle, name, content, locale, pack.default_locale)
-            checks += _lecture_checks(week, cycle, locale)
+            for locale in chosen:
+                for name, content in cycle.tracks().items():
+                    for item in _track_checks(
+                        week, cycle, name, content, locale, pack.default_locale
+                    ):
+                        suffix = f" [{locale}]" if len(chosen) > 1 else ""
+                        checks.append(replace(item, name=item.name + suffix))
+            checks += _lecture_checks(week, cycle, chosen[0])
     return cycles, checks
 
 
@@ -171,12 +178,12 @@ def check_pack(
     graders: GraderLookup,
     *,
     jobs: int = 2,
-    locale: str | None = None,
+    locales: Sequence[str] | None = None,
     on_progress: Callable[[], None] | None = None,
 ) -> CheckReport:
     """Run every check of ``pack`` (``jobs`` at a time) and report the failures in course
     order. ``graders`` finds a grader by name; an unknown one fails that cycle's checks."""
-    cycles, checks = plan(pack, locale)
+    cycles, checks = plan(pack, locales)
 
     def run(check: _Check) -> str | None:
         try:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..grading.feedback import render_scene, sanitise_html
 from ..models import Character, Cycle, Lecture, ScenarioPack, Scene, TrackContent, localize
 from .base import Service
 from .progress import locate_week
 
 
 class Localizer:
-    """Renders pack texts in one locale, falling back to the pack's default."""
+    """Renders pack texts in one locale, falling back to the pack's default. Plain texts stay
+    plain (the client escapes them); HTML texts go through the allow-list sanitiser."""
 
-    def __init__(self, pack: ScenarioPack, locale: str | None) -> None:
+    def __init__(self, pack: ScenarioPack, locale: str | None, username: str = "") -> None:
         self.pack = pack
         self.locale = locale if locale in pack.locales else pack.default_locale
+        self.username = username
 
     def text(self, value: str | dict[str, str]) -> str:
         return localize(value, self.locale, self.pack.default_locale)
+
+    def html(self, value: str | dict[str, str]) -> str:
+        return sanitise_html(self.text(value))
 
     def character(self, character_id: str | None) -> dict[str, Any]:
         found: Character | None = self.pack.character(character_id or "")
@@ -31,21 +37,22 @@ class Localizer:
         }
 
     def scene(self, scene: Scene) -> dict[str, Any]:
+        rendered = render_scene(self.pack, scene, self.locale, {"USERNAME": self.username})
         return {
             "character": self.character(scene.character),
-            "title": self.text(scene.title),
-            "subtitle": self.text(scene.subtitle),
-            "content": self.text(scene.content),
+            "title": rendered.title,
+            "subtitle": rendered.subtitle,
+            "content": rendered.content,
         }
 
     def lecture(self, lecture: Lecture) -> dict[str, Any]:
         return {
             "character": self.character(lecture.character or self.pack.lecturer),
             "title": self.text(lecture.title),
-            "key_takeaway": self.text(lecture.key_takeaway),
+            "key_takeaway": self.html(lecture.key_takeaway),
             "sandbox_code": lecture.sandbox_code,
             "sections": [
-                {"heading": self.text(s.heading), "text": self.text(s.text), "code": s.code}
+                {"heading": self.text(s.heading), "text": self.html(s.text), "code": s.code}
                 for s in lecture.sections
             ],
         }
@@ -71,7 +78,7 @@ class Localizer:
                 {
                     "key": key,
                     "title": self.text(entry.title),
-                    "description": self.text(entry.description),
+                    "description": self.html(entry.description),
                     "example": entry.example,
                 }
                 for key in cycle.syntax_keys
@@ -89,15 +96,17 @@ class CatalogService(Service):
         """Every registered pack, summarised."""
         return [self.outline(pack_id, locale) for pack_id in self.ev.packs.names()]
 
-    def outline(self, pack_id: str, locale: str | None = None) -> dict[str, Any]:
+    def outline(
+        self, pack_id: str, locale: str | None = None, username: str = ""
+    ) -> dict[str, Any]:
         """A pack's header and the titles of its weeks and cycles."""
         pack = self.pack(pack_id)
-        tr = Localizer(pack, locale)
+        tr = Localizer(pack, locale, username)
         return {
             "id": pack.id,
             "version": pack.version,
             "title": tr.text(pack.title),
-            "description": tr.text(pack.description),
+            "description": tr.html(pack.description),
             "locale": tr.locale,
             "locales": pack.locales,
             "cast": [tr.character(c.id) for c in pack.cast],
@@ -116,11 +125,13 @@ class CatalogService(Service):
             ],
         }
 
-    def week(self, pack_id: str, week: int, locale: str | None = None) -> dict[str, Any]:
+    def week(
+        self, pack_id: str, week: int, locale: str | None = None, username: str = ""
+    ) -> dict[str, Any]:
         """One week with everything a learner needs to play it (nothing that gives it away)."""
         pack = self.pack(pack_id)
         found = locate_week(pack, week)
-        tr = Localizer(pack, locale)
+        tr = Localizer(pack, locale, username)
         return {
             "pack_id": pack.id,
             "number": found.number,

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import events
-from ..errors import GradingError, NotFound, ValidationFailed
+from ..errors import ValidationFailed
 from ..grading.base import GradeRequest, GradeResult
-from ..models import TRACKS, Cycle, Hint, Outcome, Progress, ScenarioPack, SubmissionLog, User
+from ..grading.cycles import grade_cycle
+from ..grading.feedback import RenderedScene
+from ..models import Cycle, Hint, Outcome, Progress, ScenarioPack, SubmissionLog, User
 from .base import Service, new_id
 from .progress import advanced_past, locate
 
@@ -59,6 +61,7 @@ class SubmissionResult:
     cycle: Cycle
     track: str
     grade: GradeResult
+    feedback: RenderedScene
     progress: Progress
     hints: list[Hint] = field(default_factory=list)
     log: SubmissionLog | None = None  # None when the grader failed (not an attempt)
@@ -84,25 +87,15 @@ class SubmissionService(Service):
         """Grade ``code`` for a cycle the actor has reached; record it and move on on a pass."""
         pack = self.pack(pack_id)
         _, _, found = locate(pack, week, cycle)
-        if track not in TRACKS or found.track(track) is None:
-            raise NotFound(f"cycle {found.id!r} has no track {track!r}", code="track_not_found")
         self.ev.progress.ensure_reachable(actor, pack.id, week, found.id)
         check_code_size(code)
-        test_code = found.test_for(track)
-        if not test_code:
-            raise GradingError(f"cycle {found.id!r} has no test code for {track!r}")
-        grade = self.ev.grader(found.grader.name).grade(
-            GradeRequest(
-                code=code,
-                test_code=test_code,
-                filename=found.filename,
-                locale=locale or pack.default_locale,
-                options=found.grader.options,
-            )
+        graded = grade_cycle(
+            self.ev.grader, pack, found, track, code, locale or pack.default_locale, actor.name
         )
+        grade, feedback = graded.result, graded.feedback
         if not grade.outcome.counts_as_attempt:
             progress = self.ev.progress.get(actor, pack.id)
-            return SubmissionResult(pack, found, track, grade, progress, [])
+            return SubmissionResult(pack, found, track, grade, feedback, progress, [])
         membership = self.storage.get_membership(actor.id)
         log = SubmissionLog(
             id=new_id(),
@@ -138,9 +131,8 @@ class SubmissionService(Service):
         )
         if grade.passed:
             self.ev.track(events.CYCLE_COMPLETED, actor.id, pack_id=pack.id, cycle=found.id)
-        return SubmissionResult(
-            pack, found, track, grade, progress, unlocked_hints(found, track, progress), log
-        )
+        hints = unlocked_hints(found, track, progress)
+        return SubmissionResult(pack, found, track, grade, feedback, progress, hints, log)
 
     def run(self, actor: User, code: str, locale: str = "en") -> GradeResult:
         """Run code without tests (for browsers without Pyodide); nothing is recorded."""
