@@ -90,6 +90,7 @@ class Eduverse:
         self.submissions = self.services.submissions
         self.analytics = self.services.analytics
         self.catalog = self.services.catalog
+        self.sessions = self.services.sessions
         self.pm.hook.eduverse_startup(eduverse=self)
 
     # -- registries -----------------------------------------------------------------------

@@ -92,3 +92,26 @@ def eduverse_track_event(eduverse: Eduverse, event: Event) -> None:
     :param eduverse: the instance where it happened.
     :param event: what happened (:class:`eduverse_core.events.Event`).
     """
+
+
+# -- web only: called by the Flask app in ``webapp`` -------------------------------------------
+@hookspec
+def eduverse_web_register_blueprints(app: Any, register: Callable[[Any], None]) -> None:
+    """Add routes to the web app.
+
+    :param app: the Flask application being built (read its config; do not mutate routing
+        directly).
+    :param register: call ``register(blueprint)`` with a :class:`flask.Blueprint`.
+    """
+
+
+@hookspec(firstresult=True)
+def eduverse_web_actor_from_request(eduverse: Eduverse, request: Any) -> Any:
+    """Decide who is calling. The first plugin returning a user wins; the built-in one reads
+    ``Authorization: Bearer <token>``. Raise ``AuthenticationFailed`` for bad credentials;
+    return None when the request carries none you understand.
+
+    :param eduverse: the running instance (``eduverse.sessions`` checks tokens).
+    :param request: the current :class:`flask.Request`.
+    :return: a :class:`~eduverse_core.models.User`, or None.
+    """

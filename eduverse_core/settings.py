@@ -33,6 +33,15 @@ class Settings(BaseModel):
     )
     default_pack: str = Field("logicore", description="Pack id a new learner starts in.")
     default_grader: str = Field("sandbox", description="Grader used when a cycle names none.")
+    token_ttl_seconds: int = Field(
+        12 * 3600, ge=60, description="How long an auth token is valid after log-in."
+    )
+    login_attempt_limit: int = Field(
+        10, ge=1, description="Failed log-ins allowed per account and per address per window."
+    )
+    login_window_seconds: int = Field(
+        15 * 60, ge=1, description="The window for counting failed log-ins."
+    )
     allow_instructor_signup: bool = Field(
         False, description="Whether anyone may sign up as an instructor (off: use the CLI)."
     )

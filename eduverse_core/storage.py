@@ -17,6 +17,9 @@ Conventions every backend follows (the contract pins each down):
 * ``list_submissions(after=<unknown id>)`` raises ``NotFound``;
 * ``record_submission(…, mutate_progress=None)`` stores no progress and returns the stored one
   (or a fresh default).
+* auth state answers never depend on how far a backend has purged: an expired revocation reads
+  as not revoked, an ended rate-limit window counts nothing in a later one; its times must be
+  timezone-aware (``ValueError`` otherwise).
 
 The contract suite (:class:`StorageContract`) is the definition of correct behaviour: a backend
 is a subclass providing a ``storage`` fixture. Behaviour two backends disagree on is a bug.
@@ -45,6 +48,7 @@ from .models import (
     Reflection,
     SubmissionLog,
     User,
+    utcnow,
 )
 
 if TYPE_CHECKING:
@@ -176,6 +180,32 @@ class Storage(Protocol):
     ) -> list[Reflection]:
         """Reflections matching every given filter, by week then time."""
 
+    # -- auth state -----------------------------------------------------------------------
+    # Tokens are stateless, so what must be shared between server instances lives here: the
+    # revocation list and the rate-limit counters. Both are short-lived by nature; a backend
+    # purges them cheaply (SQLite on write, Firestore through a TTL policy), never in bulk.
+    def revoke_token(self, token_id: str, expires_at: datetime) -> None:
+        """Remember that the token ``token_id`` is revoked until ``expires_at`` (after which it
+        is expired anyway and the record may be purged). Idempotent; revoking again never
+        shortens a revocation (the later expiry wins). ``ValueError`` for a naive time."""
+
+    def is_token_revoked(self, token_id: str) -> bool:
+        """Whether ``token_id`` is revoked now (by the wall clock: there is no ``now``
+        argument). False once its ``expires_at`` has passed, purged or not, so the answer
+        never depends on when a backend happens to purge."""
+
+    def hit_rate_limit(self, key: str, window_seconds: int, now: datetime) -> int:
+        """Atomically count one attempt for ``key`` in the fixed window of ``window_seconds``
+        containing ``now`` (windows start at multiples of ``window_seconds`` since the epoch,
+        see :func:`rate_limit_window`); return the number of attempts in that window including
+        this one. Counts are kept per ``(key, window_seconds)``. Windows that ended before
+        ``now`` may be purged. ``ValueError`` for a naive ``now`` or ``window_seconds < 1``."""
+
+    def peek_rate_limit(self, key: str, window_seconds: int, now: datetime) -> int:
+        """Attempts counted for ``key`` in the window containing ``now`` (0 when none). Reads
+        only: checking a limit must not itself count as an attempt. ``ValueError`` as for
+        :meth:`hit_rate_limit`."""
+
     # -- counters -------------------------------------------------------------------------
     def get_counters(self, scope: str) -> dict[str, int]:
         """Every counter of ``scope`` (empty when none)."""
@@ -194,6 +224,35 @@ def counters_total(*deltas: CounterDeltas) -> dict[str, dict[str, int]]:
             for name, amount in names.items():
                 bucket[name] = bucket.get(name, 0) + amount
     return total
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def require_aware(moment: datetime, what: str) -> datetime:
+    """``moment``, or ``ValueError`` naming ``what`` if it is naive.
+
+    The auth-state methods take raw datetimes rather than models, so nothing validated them
+    yet; a naive time (``datetime.utcnow()`` vs ``datetime.now()``) would silently shift
+    expiries and windows by the server's UTC offset.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {moment.isoformat()}")
+    return moment
+
+
+def rate_limit_window(now: datetime, window_seconds: int) -> tuple[datetime, datetime]:
+    """``(start, end)`` in UTC of the fixed window of ``window_seconds`` containing ``now``.
+
+    Windows start at multiples of ``window_seconds`` since the epoch, so every server instance
+    (and every backend) puts an attempt in the same window without sharing anything but the
+    clock. The one definition of a window: backends key their counters by its start.
+    """
+    if window_seconds < 1:
+        raise ValueError(f"window_seconds must be at least 1, got {window_seconds}")
+    size = timedelta(seconds=window_seconds)
+    start = _EPOCH + size * ((require_aware(now, "now") - _EPOCH) // size)
+    return start, start + size
 
 
 # =============================================================================================
@@ -216,6 +275,18 @@ _serial = itertools.count(1)
 def at(minutes: float) -> datetime:
     """The time ``minutes`` after :data:`T0`."""
     return T0 + timedelta(minutes=minutes)
+
+
+def from_now(minutes: float) -> datetime:
+    """The wall-clock time ``minutes`` from now. Only for token revocations, which have no
+    ``now`` argument: their expiry is judged by the backend's clock."""
+    return utcnow() + timedelta(minutes=minutes)
+
+
+def at_seconds(seconds: float) -> datetime:
+    """The time ``seconds`` after :data:`T0`. T0 starts a window of every size the contract
+    uses for rate limits (a minute, an hour), so window boundaries are easy to read."""
+    return T0 + timedelta(seconds=seconds)
 
 
 def _next() -> int:
@@ -1041,6 +1112,112 @@ class StorageContract:
         assert storage.list_reflections(student_id="s3", class_id="c1") == []
         assert len(storage.list_reflections()) == 4
 
+    # -- auth state -----------------------------------------------------------------------
+    def test_unknown_token_is_not_revoked(self, storage: Storage) -> None:
+        storage.revoke_token("some-other-token", from_now(60))
+        assert storage.is_token_revoked("never-revoked") is False
+
+    def test_revoked_token_is_reported_revoked(self, storage: Storage) -> None:
+        storage.revoke_token("token-1", from_now(60))
+        assert storage.is_token_revoked("token-1") is True
+        assert storage.is_token_revoked("token-2") is False
+
+    def test_revoke_is_idempotent(self, storage: Storage) -> None:
+        expires_at = from_now(60)
+        storage.revoke_token("token-1", expires_at)
+        storage.revoke_token("token-1", expires_at)
+        assert storage.is_token_revoked("token-1") is True
+
+    def test_revoking_again_never_shortens_a_revocation(self, storage: Storage) -> None:
+        # A late retry carrying an older expiry must not un-revoke a token (logout, then a
+        # replayed logout of an older session); a later expiry extends the revocation.
+        storage.revoke_token("token-1", from_now(60))
+        storage.revoke_token("token-1", from_now(-60))
+        assert storage.is_token_revoked("token-1") is True
+        storage.revoke_token("token-2", from_now(-60))
+        storage.revoke_token("token-2", from_now(60))
+        assert storage.is_token_revoked("token-2") is True
+
+    def test_rate_limit_counts_attempts_within_a_window(self, storage: Storage) -> None:
+        assert storage.peek_rate_limit("login:ada", 60, T0) == 0
+        hits = [storage.hit_rate_limit("login:ada", 60, at_seconds(s)) for s in (0, 10, 59)]
+        assert hits == [1, 2, 3]
+        assert storage.peek_rate_limit("login:ada", 60, at_seconds(30)) == 3
+        assert storage.peek_rate_limit("login:ada", 60, T0) == 3  # peeking counted nothing
+
+    def test_rate_limit_windows_are_independent_per_key(self, storage: Storage) -> None:
+        # Keys are opaque: prefixes, slashes and wildcard characters are ordinary characters.
+        keys = ["login:ada", "login:ad", "ip:2001:db8::1/login", "login:%_"]
+        for repeat, key in enumerate(keys, start=1):
+            for _ in range(repeat):
+                storage.hit_rate_limit(key, 60, T0)
+        assert [storage.peek_rate_limit(key, 60, T0) for key in keys] == [1, 2, 3, 4]
+        assert storage.peek_rate_limit("login:", 60, T0) == 0
+
+    def test_rate_limit_counts_per_window_size(self, storage: Storage) -> None:
+        # A key limited per minute and per hour at once: the counts must not mix.
+        for _ in range(3):
+            storage.hit_rate_limit("login:ada", 60, T0)
+        assert storage.hit_rate_limit("login:ada", 3600, T0) == 1
+        assert storage.peek_rate_limit("login:ada", 60, T0) == 3
+        assert storage.peek_rate_limit("login:ada", 3600, T0) == 1
+
+    def test_rate_limit_starts_afresh_in_the_next_window(self, storage: Storage) -> None:
+        for s in (0, 20, 40):
+            storage.hit_rate_limit("login:ada", 60, at_seconds(s))
+        assert storage.peek_rate_limit("login:ada", 60, at_seconds(60)) == 0
+        assert storage.hit_rate_limit("login:ada", 60, at_seconds(61)) == 1
+        assert storage.hit_rate_limit("login:ada", 60, at_seconds(600)) == 1
+
+    def test_rate_limit_windows_are_aligned_to_the_epoch_by_instant(self, storage: Storage) -> None:
+        # Fixed windows, not sliding: one microsecond apart across a boundary is two windows.
+        assert storage.hit_rate_limit("k", 60, at_seconds(60) - timedelta(microseconds=1)) == 1
+        assert storage.hit_rate_limit("k", 60, at_seconds(60)) == 1
+        # Day windows start at midnight UTC, whatever the offset of the time given: 08:59 in
+        # Seoul is still the UTC day of T0, 09:00 in Seoul is the next one.
+        day = 24 * 3600
+        assert storage.hit_rate_limit("d", day, T0) == 1
+        assert storage.hit_rate_limit("d", day, datetime(2024, 3, 5, 8, 59, tzinfo=KST)) == 2
+        assert storage.hit_rate_limit("d", day, datetime(2024, 3, 5, 9, 0, tzinfo=KST)) == 1
+
+    def test_expired_revocations_and_windows_do_not_leak_into_results(
+        self, storage: Storage
+    ) -> None:
+        # Expired revocations read as not revoked whether or not the backend purged them yet,
+        # judged by instant (the Seoul time reads later on the clock face, yet has passed).
+        storage.revoke_token("expired", from_now(-1))
+        storage.revoke_token("expired-in-seoul", from_now(-1).astimezone(KST))
+        storage.revoke_token("live", from_now(60))
+        storage.revoke_token("live-in-seoul", from_now(60).astimezone(KST))
+        assert not storage.is_token_revoked("expired")
+        assert not storage.is_token_revoked("expired-in-seoul")
+        assert storage.is_token_revoked("live") and storage.is_token_revoked("live-in-seoul")
+        # An ended window counts nothing later, and purging the ended minute window of one key
+        # must keep another key's hour window that started at the same time but still runs.
+        for _ in range(5):
+            storage.hit_rate_limit("fast", 60, T0)
+        storage.hit_rate_limit("slow", 3600, T0)
+        assert storage.hit_rate_limit("fast", 60, at_seconds(120)) == 1
+        assert storage.peek_rate_limit("fast", 60, at_seconds(130)) == 1
+        assert storage.peek_rate_limit("slow", 3600, at_seconds(130)) == 1
+        next_day = at_seconds(24 * 3600)
+        assert storage.peek_rate_limit("fast", 60, next_day) == 0
+        assert storage.hit_rate_limit("slow", 3600, next_day) == 1
+
+    def test_auth_state_rejects_naive_times_and_empty_windows(self, storage: Storage) -> None:
+        naive = datetime(2024, 3, 4, 9, 0)
+        with _raises(ValueError):
+            storage.revoke_token("token-1", naive)
+        with _raises(ValueError):
+            storage.hit_rate_limit("k", 60, naive)
+        with _raises(ValueError):
+            storage.peek_rate_limit("k", 60, naive)
+        for window_seconds in (0, -60):
+            with _raises(ValueError):
+                storage.hit_rate_limit("k", window_seconds, T0)
+        assert storage.is_token_revoked("token-1") is False
+        assert storage.peek_rate_limit("k", 60, T0) == 0
+
     # -- counters -------------------------------------------------------------------------
     def test_counters_of_an_unknown_scope_are_empty(self, storage: Storage) -> None:
         assert storage.get_counters("class:nothing") == {}
@@ -1087,6 +1264,22 @@ class StorageContract:
         total = self.concurrency_workers * rounds
         assert progress is not None
         assert progress.failed_attempts == {"w1-hello:beginner": total}
+
+    def test_concurrent_rate_limit_hits_lose_none(self, storage: Storage) -> None:
+        rounds = self.concurrency_rounds
+
+        def task(storage: Storage, worker: int) -> None:
+            for n in range(rounds):
+                count = storage.hit_rate_limit("login:ada", 3600, at_seconds(n))
+                # Kept in storage, not in a list here: run_concurrently may use processes.
+                log = make_submission(id=f"w{worker}-n{n}")
+                storage.record_submission(log, {"seen": {f"count-{count}": 1}}, None)
+
+        self.run_concurrently(storage, task)
+        total = self.concurrency_workers * rounds
+        assert storage.peek_rate_limit("login:ada", 3600, T0) == total
+        # Atomic: every hit saw its own count, none saw another's.
+        assert storage.get_counters("seen") == {f"count-{n}": 1 for n in range(1, total + 1)}
 
     def test_concurrent_joins_leave_exactly_one_membership(self, storage: Storage) -> None:
         classes = [make_classroom() for _ in range(self.concurrency_workers)]

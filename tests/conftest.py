@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flask.testing import FlaskClient
 
 from eduverse_core import Eduverse
 from eduverse_core.models import ClassDetails, Classroom, User
+from webapp import create_app
 
 from fakes import EventRecorder, InProcessGrader, TestPlugin, test_settings
 
@@ -55,3 +57,12 @@ def other_instructor(ev: Eduverse) -> User:
 def classroom(ev: Eduverse, instructor: User) -> Classroom:
     details = ClassDetails(subject="Python", year=2026, semester="1", section="A")
     return ev.classes.create(instructor, details)
+
+
+@pytest.fixture
+def client(ev: Eduverse) -> Iterator[FlaskClient]:
+    """A test client of the web app composed around ``ev``."""
+    app = create_app(eduverse=ev)
+    app.testing = True
+    with app.test_client() as test_client:
+        yield test_client

@@ -30,6 +30,8 @@ def test_every_hook_is_specified() -> None:
         "eduverse_startup",
         "eduverse_track_event",
         "eduverse_validate_scenario_pack",
+        "eduverse_web_actor_from_request",
+        "eduverse_web_register_blueprints",
     ]
 
 
@@ -185,3 +187,42 @@ def test_two_instances_do_not_share_plugins() -> None:
         assert recorder.events == []
         first.accounts.create_user("a@example.org", "A", "long enough")
         assert recorder.names() == ["user-signed-up"]
+
+
+def test_hook_eduverse_web_register_blueprints() -> None:
+    from flask import Blueprint
+
+    from webapp import create_app
+
+    class Routes:
+        @hookimpl
+        def eduverse_web_register_blueprints(self, app: Any, register: Callable[..., None]) -> None:
+            bp = Blueprint("extra", __name__)
+            bp.add_url_rule("/extra", "extra", lambda: {"ok": True, "extra": True})
+            register(bp)
+
+    with _ev(Routes()) as ev:
+        client = create_app(eduverse=ev).test_client()
+        assert client.get("/extra").json == {"ok": True, "extra": True}
+
+
+def test_hook_eduverse_web_actor_from_request() -> None:
+    from webapp import create_app
+
+    class HeaderAuth:
+        """Trusts a header: for a test only (a real plugin would check an SSO assertion)."""
+
+        @hookimpl
+        def eduverse_web_actor_from_request(self, eduverse: Eduverse, request: Any) -> Any:
+            email = request.headers.get("X-Test-User")
+            return eduverse.storage.get_user_by_email(email) if email else None
+
+    with _ev(HeaderAuth()) as ev:
+        user = ev.accounts.create_user("sso@example.org", "SSO", "long enough")
+        client = create_app(eduverse=ev).test_client()
+        me = client.get("/api/me", headers={"X-Test-User": "sso@example.org"})
+        assert me.status_code == 200 and me.json["user"]["id"] == user.id
+        token = ev.sessions.issue(user).token
+        bearer = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert bearer.status_code == 200
+        assert client.get("/api/me").status_code == 401

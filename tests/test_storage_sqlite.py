@@ -24,16 +24,20 @@ from eduverse_core.default_plugins.sqlite_schema import (
 from eduverse_core.default_plugins.sqlite_storage import (
     IN_CHUNK,
     MEMORY,
+    PURGE_BATCH,
     SQLiteStorage,
     parse_url,
 )
 from eduverse_core.errors import StartupError, StorageError
 from eduverse_core.models import Progress
 from eduverse_core.storage import (
+    T0,
     StorageContract,
     StorageFactory,
     complete,
+    from_now,
     make_classroom,
+    make_membership,
     make_submission,
     make_user,
 )
@@ -246,6 +250,39 @@ def test_reopening_an_existing_file_keeps_data_and_reapplies_nothing(db_path: Pa
         assert migrate(conn) == SCHEMA_VERSION
 
 
+def test_upgrade_from_version_1_keeps_data_and_adds_auth_state(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database written before auth state existed upgrades in place when opened."""
+    # Written by the real backend code, stopped at migration 1 (as the previous release was).
+    monkeypatch.setattr(sqlite_storage, "migrate", lambda conn: migrate(conn, MIGRATIONS[:1]))
+    old = SQLiteStorage(db_path)
+    user, classroom = make_user(), make_classroom()
+    old.create_user(user)
+    old.create_classroom(classroom)
+    old.join_classroom(make_membership(classroom.id, user.id))
+    log = make_submission(student_id=user.id, class_id=classroom.id)
+    old.record_submission(log, {f"class:{classroom.id}": {"passed": 1}}, complete("w1-hello"))
+    old.close()
+    assert run_sql(db_path, "PRAGMA user_version") == [(1,)]
+    monkeypatch.undo()
+
+    upgraded = SQLiteStorage(db_path)
+    upgraded.ping()  # ping insists on the current version
+    assert run_sql(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and SCHEMA_VERSION >= 2
+    assert upgraded.get_user(user.id) == user
+    assert upgraded.get_classroom(classroom.id) == classroom
+    assert [m.user_id for m in upgraded.list_members(classroom.id)] == [user.id]
+    assert upgraded.list_submissions() == [log]
+    assert upgraded.get_counters(f"class:{classroom.id}") == {"passed": 1}
+    progress = upgraded.get_progress(user.id, log.pack_id)
+    assert progress is not None and progress.completed == ["w1-hello"]
+    upgraded.revoke_token("token-1", from_now(60))
+    assert upgraded.is_token_revoked("token-1")
+    assert upgraded.hit_rate_limit("login:ada", 60, T0) == 1
+    upgraded.close()
+
+
 def test_newer_schema_version_is_storage_error(db_path: Path) -> None:
     run_sql(db_path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StorageError, match=f"version {SCHEMA_VERSION + 1} is newer"):
@@ -274,6 +311,103 @@ def test_statements_split_at_semicolons_outside_strings_and_comments() -> None:
         for statement in split_statements(script):
             conn.execute(statement)
         assert conn.execute("SELECT x FROM t").fetchall() == [("a;b",)]
+
+
+# -- auth state -------------------------------------------------------------------------------
+def _micros(seconds: int) -> int:
+    return seconds * 1_000_000
+
+
+T0_US = _micros(int(T0.timestamp()))
+"""The contract's clock in the backend's unit, for rows written from outside."""
+
+
+def _count(db_path: Path, table: str) -> int:
+    ((rows,),) = run_sql(db_path, f"SELECT count(*) FROM {table}")
+    assert isinstance(rows, int)
+    return rows
+
+
+def test_revoking_purges_expired_revocations_a_bounded_batch_at_a_time(
+    file_storage: SQLiteStorage, db_path: Path
+) -> None:
+    expired = PURGE_BATCH * 2 + 5  # long expired: 1970
+    with raw(db_path) as conn:
+        rows = [(f"old-{n}", n) for n in range(expired)]
+        conn.executemany("INSERT INTO revoked_tokens (token_id, expires_us) VALUES (?, ?)", rows)
+    assert not file_storage.is_token_revoked("old-1")
+    assert _count(db_path, "revoked_tokens") == expired  # reads filter, never write
+
+    file_storage.revoke_token("live-1", from_now(60))
+    assert _count(db_path, "revoked_tokens") == expired - PURGE_BATCH + 1
+    file_storage.revoke_token("live-2", from_now(60))
+    file_storage.revoke_token("live-3", from_now(60))
+    tokens = run_sql(db_path, "SELECT token_id FROM revoked_tokens ORDER BY token_id")
+    assert tokens == [("live-1",), ("live-2",), ("live-3",)]
+
+
+def test_rate_limit_hits_purge_ended_windows_a_bounded_batch_at_a_time(
+    file_storage: SQLiteStorage, db_path: Path
+) -> None:
+    ended = PURGE_BATCH + 3
+    day_start = T0_US - T0_US % _micros(86400)
+    with raw(db_path) as conn:
+        rows = [(f"old-{n}", 60, _micros(60 * n), _micros(60 * (n + 1)), 1) for n in range(ended)]
+        # Started long before T0 but still running at T0: must survive every purge.
+        rows.append(("day", 86400, day_start, day_start + _micros(86400), 3))
+        conn.executemany(
+            "INSERT INTO rate_limits (key, window_seconds, window_start_us, ends_us, hits)"
+            " VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+    assert file_storage.peek_rate_limit("old-1", 60, T0) == 0
+    assert _count(db_path, "rate_limits") == ended + 1
+
+    assert file_storage.hit_rate_limit("login:ada", 60, T0) == 1
+    assert _count(db_path, "rate_limits") == ended - PURGE_BATCH + 2
+    assert file_storage.hit_rate_limit("login:ada", 60, T0) == 2
+    keys = run_sql(db_path, "SELECT key FROM rate_limits ORDER BY key")
+    assert keys == [("day",), ("login:ada",)]
+    assert file_storage.peek_rate_limit("day", 86400, T0) == 3
+
+
+def test_purges_find_expired_rows_through_the_expiry_indexes(
+    file_storage: SQLiteStorage,
+) -> None:
+    """Bounded work per write needs an index: without one, each purge scans the table."""
+    purges = {
+        sqlite_storage._PURGE_REVOKED_TOKENS: "revoked_tokens_by_expiry",
+        sqlite_storage._PURGE_RATE_LIMITS: "rate_limits_by_end",
+    }
+    with file_storage._connection() as conn:
+        for sql, index in purges.items():
+            plan = " | ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", (0, 1)))
+            assert f"INDEX {index}" in plan, plan
+            assert "SCAN" not in plan, plan
+
+
+def test_auth_state_is_shared_by_instances_on_one_file(db_path: Path) -> None:
+    """Like two gunicorn workers: a logout on one is seen by the other, and attempts made
+    through either count against one limit, each seeing its own count."""
+    workers = [SQLiteStorage(db_path), SQLiteStorage(db_path)]
+    workers[0].revoke_token("token-1", from_now(60))
+    assert workers[1].is_token_revoked("token-1")
+
+    seen: list[int] = []
+
+    def work(backend: SQLiteStorage) -> None:
+        for _ in range(20):
+            seen.append(backend.hit_rate_limit("login:ada", 60, T0))
+
+    threads = [threading.Thread(target=work, args=(workers[i % 2],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(1, 81))
+    assert workers[0].peek_rate_limit("login:ada", 60, T0) == 80
+    for backend in workers:
+        backend.close()
 
 
 # -- errors -----------------------------------------------------------------------------------

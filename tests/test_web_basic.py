@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from flask.testing import FlaskClient
+from web_support import auth
 
 from eduverse_core import Eduverse
-from webapp import create_app
-
-
-@pytest.fixture
-def client(ev: Eduverse) -> Iterator[FlaskClient]:
-    app = create_app(eduverse=ev)
-    app.testing = True
-    with app.test_client() as c:
-        yield c
+from eduverse_core.models import User
 
 
 def test_healthz(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"ok": True}
+    assert client.get("/healthz").json == {"ok": True}
 
 
 def test_readyz_reports_storage_and_packs(client: FlaskClient) -> None:
@@ -39,22 +30,32 @@ def test_pack_list_and_outline_are_localised(client: FlaskClient) -> None:
     assert [w["number"] for w in outline["weeks"]] == [1, 2]
 
 
-def test_week_view_never_reveals_solutions_wrong_answers_or_tests(client: FlaskClient) -> None:
-    response = client.get("/api/packs/tiny/weeks/1?locale=en")
+def test_week_view_needs_a_login(client: FlaskClient) -> None:
+    response = client.get("/api/packs/tiny/weeks/1")
+    assert response.status_code == 401 and response.json["code"] == "not_authenticated"
+
+
+def test_week_view_never_reveals_solutions_wrong_answers_or_tests(
+    ev: Eduverse, student: User, client: FlaskClient
+) -> None:
+    response = client.get("/api/packs/tiny/weeks/1?locale=en", headers=auth(ev, student))
     assert response.status_code == 200
     week = response.json["week"]
     body = response.get_data(as_text=True)
     assert "answer = 1" not in body and "answer = -1" not in body
     assert "assert" not in body
     track = week["cycles"][0]["tracks"]["beginner"]
-    assert set(track) == {"task", "briefing", "starter_code", "hint_thresholds"}
+    assert set(track) == {"task", "briefing", "starter_code", "hint_thresholds", "test"}
+    assert track["test"] is None
     assert track["starter_code"] == "answer = 0\n"
     assert week["intro"]["character"]["name"] == "Alex"
 
 
-def test_unknown_pack_or_week_is_a_json_404(client: FlaskClient) -> None:
+def test_unknown_pack_or_week_is_a_json_404(
+    ev: Eduverse, student: User, client: FlaskClient
+) -> None:
     for url in ("/api/packs/nope", "/api/packs/tiny/weeks/9", "/api/nothing-here"):
-        response = client.get(url)
+        response = client.get(url, headers=auth(ev, student))
         assert response.status_code == 404
         assert response.json is not None and response.json["ok"] is False
         assert response.json["code"]

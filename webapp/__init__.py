@@ -1,30 +1,45 @@
 """The Flask web app: a thin composition of ``eduverse_core``.
 
 Production: ``gunicorn "webapp:create_app()"``. Views parse the request, call one service and
-render; business rules live in the core.
+render; business rules live in the core. Every JSON endpoint is declared through
+``webapp.api`` so ``/api/openapi.json`` describes exactly what is served.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from importlib import import_module
+
+from flask import Blueprint, Flask
 
 from eduverse_core import Eduverse, Settings
 
+from . import bearer
 from .errors import register_error_handlers
+
+MAX_BODY_BYTES = 256 * 1024  # code is capped at 64 KiB; anything bigger is abuse or a mistake
+
+# One module per area; importing a module registers its endpoints with ``webapp.api.api``.
+BLUEPRINT_MODULES = ("health", "auth", "packs", "meta")
 
 
 def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = None) -> Flask:
     """Build the app around one :class:`Eduverse` (created from the environment if not given)."""
     ev = eduverse if eduverse is not None else Eduverse(settings)
+    if not ev.pm.is_registered(bearer):
+        ev.pm.register(bearer, name="web_bearer")
     app = Flask(__name__)
-    app.config["EDUVERSE_STORAGE"] = ev.settings.storage
-    app.config["JSON_SORT_KEYS"] = False
+    app.config.update(
+        EDUVERSE_STORAGE=ev.settings.storage,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
     app.extensions["eduverse"] = ev
     register_error_handlers(app)
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(import_module(f"{__name__}.{name}").bp)
 
-    from .health import bp as health_bp
-    from .packs import bp as packs_bp
+    def register(blueprint: Blueprint) -> None:
+        app.register_blueprint(blueprint)
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(packs_bp, url_prefix="/api")
+    ev.pm.hook.eduverse_web_register_blueprints(app=app, register=register)
     return app

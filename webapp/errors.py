@@ -23,7 +23,15 @@ from eduverse_core.errors import (
 
 log = logging.getLogger(__name__)
 
+
+class RequestInvalid(ValidationFailed):
+    """A body or query that does not match its model: 422 with every problem listed."""
+
+    code = "invalid_request"
+
+
 STATUS: dict[type[EduverseError], int] = {
+    RequestInvalid: 422,
     ValidationFailed: 400,
     AuthenticationFailed: 401,
     PermissionDenied: 403,
@@ -36,8 +44,8 @@ STATUS: dict[type[EduverseError], int] = {
 }
 
 
-def error_response(message: str, code: str, status: int) -> tuple[Response, int]:
-    return jsonify({"ok": False, "error": message, "code": code}), status
+def error_response(message: str, code: str, status: int, **extra: object) -> tuple[Response, int]:
+    return jsonify({"ok": False, "error": message, "code": code, **extra}), status
 
 
 def status_for(exc: EduverseError) -> int:
@@ -53,7 +61,10 @@ def register_error_handlers(app: Flask) -> None:
         status = status_for(exc)
         if status >= 500:
             log.error("%s: %s", exc.code, exc.message)
-        response, status = error_response(exc.message, exc.code, status)
+        extra = {}
+        if isinstance(exc, ValidationFailed) and len(exc.problems) > 1:
+            extra["problems"] = exc.problems
+        response, status = error_response(exc.message, exc.code, status, **extra)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response, status

@@ -6,24 +6,34 @@ from flask import Blueprint, Response, jsonify
 
 from eduverse_core import EduverseError
 
+from .api import api
 from .context import eduverse
+from .models import HealthOut, ReadyOut
 
 bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
-def healthz() -> Response:
-    """The process is up."""
-    return jsonify({"ok": True})
+@api.route(bp, "GET", "/healthz", auth="public", summary="The process is up", response=HealthOut)
+def healthz() -> HealthOut:
+    return HealthOut()
 
 
-@bp.get("/readyz")
-def readyz() -> tuple[Response, int]:
-    """Storage reachable and packs loaded."""
+@api.route(
+    bp,
+    "GET",
+    "/readyz",
+    auth="public",
+    summary="Storage reachable and packs loaded",
+    response=ReadyOut,
+    extra_statuses=(503,),
+)
+def readyz() -> ReadyOut | Response:
     ev = eduverse()
     try:
         ev.storage.ping()
         packs = ev.packs.names()
     except EduverseError as exc:
-        return jsonify({"ok": False, "error": exc.message, "code": exc.code}), 503
-    return jsonify({"ok": True, "packs": packs}), 200
+        response = jsonify({"ok": False, "error": exc.message, "code": exc.code})
+        response.status_code = 503
+        return response
+    return ReadyOut(packs=packs)

@@ -96,6 +96,29 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (scope, name)
     ) WITHOUT ROWID;
     """,
+    # 2: auth state that several server instances share (tokens themselves are stateless).
+    # Both tables hold short-lived rows: the expiry columns are indexed so that writes purge
+    # expired rows a bounded batch at a time, without scanning.
+    """
+    CREATE TABLE revoked_tokens (
+        token_id    TEXT PRIMARY KEY,
+        expires_us  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_us);
+
+    -- window_seconds is part of the key: one key limited per minute and per hour at once
+    -- keeps two counts. ends_us (start + size) is stored because purging by start alone
+    -- would drop a long window that began together with an ended short one.
+    CREATE TABLE rate_limits (
+        key              TEXT NOT NULL,
+        window_seconds   INTEGER NOT NULL,
+        window_start_us  INTEGER NOT NULL,
+        ends_us          INTEGER NOT NULL,
+        hits             INTEGER NOT NULL,
+        PRIMARY KEY (key, window_seconds, window_start_us)
+    ) WITHOUT ROWID;
+    CREATE INDEX rate_limits_by_end ON rate_limits (ends_us);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,9 +32,17 @@ from ..models import (
     Reflection,
     SubmissionLog,
     User,
+    utcnow,
 )
 from ..plugins import hookimpl
-from ..storage import CounterDeltas, ProgressMutation, ReflectionDeltas, StorageFactory
+from ..storage import (
+    CounterDeltas,
+    ProgressMutation,
+    ReflectionDeltas,
+    StorageFactory,
+    rate_limit_window,
+    require_aware,
+)
 from .sqlite_schema import SCHEMA_VERSION, SchemaTooNew, check_version, migrate
 
 log = logging.getLogger(__name__)
@@ -50,6 +58,11 @@ MAX_IDLE_CONNECTIONS = 8
 
 IN_CHUNK = 500
 """Ids per ``IN (…)`` query: far below SQLite's limit on bound parameters (999 on old builds)."""
+
+PURGE_BATCH = 100
+"""Expired auth-state rows deleted per write, at most. Each write adds at most one row and
+removes up to this many expired ones, so a backlog drains while no single request (a login)
+pays for cleaning up after a quiet week."""
 
 _SCHEME = "sqlite://"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -422,6 +435,50 @@ class SQLiteStorage:
         sql = f"SELECT data FROM reflections {where} ORDER BY week, at_us, student_id, pack_id"
         return self._all(Reflection, sql, params)
 
+    # -- auth state -----------------------------------------------------------------------
+    # Purging happens on write, inside the write's transaction (the lock is held anyway), a
+    # bounded batch through the expiry index. Reads filter by expiry themselves, so results
+    # never depend on how far purging has got.
+    def revoke_token(self, token_id: str, expires_at: datetime) -> None:
+        expires_us = _micros(require_aware(expires_at, "expires_at"))
+        with self._transaction() as conn:
+            conn.execute(_PURGE_REVOKED_TOKENS, (_micros(utcnow()), PURGE_BATCH))
+            # max(): a retry carrying an older expiry must not shorten the revocation.
+            conn.execute(
+                "INSERT INTO revoked_tokens (token_id, expires_us) VALUES (?, ?)"
+                " ON CONFLICT (token_id) DO UPDATE"
+                " SET expires_us = max(expires_us, excluded.expires_us)",
+                (token_id, expires_us),
+            )
+
+    def is_token_revoked(self, token_id: str) -> bool:
+        sql = "SELECT 1 FROM revoked_tokens WHERE token_id = ? AND expires_us > ?"
+        with self._connection() as conn:
+            return conn.execute(sql, (token_id, _micros(utcnow()))).fetchone() is not None
+
+    def hit_rate_limit(self, key: str, window_seconds: int, now: datetime) -> int:
+        window = _window_key(key, window_seconds, now)
+        with self._transaction() as conn:
+            # The caller's clock, not ours: it is the one the windows are defined by.
+            conn.execute(_PURGE_RATE_LIMITS, (_micros(now), PURGE_BATCH))
+            # Upsert, then read back in the same transaction: RETURNING would need SQLite
+            # 3.35, while the rest of this module needs only 3.24 (upserts).
+            conn.execute(
+                "INSERT INTO rate_limits"
+                " (key, window_seconds, window_start_us, ends_us, hits) VALUES (?, ?, ?, ?, 1)"
+                " ON CONFLICT (key, window_seconds, window_start_us) DO UPDATE"
+                " SET hits = hits + 1",
+                window,
+            )
+            (hits,) = conn.execute(_READ_RATE_LIMIT, window[:3]).fetchone()
+            return int(hits)
+
+    def peek_rate_limit(self, key: str, window_seconds: int, now: datetime) -> int:
+        window = _window_key(key, window_seconds, now)
+        with self._connection() as conn:
+            row = conn.execute(_READ_RATE_LIMIT, window[:3]).fetchone()
+            return 0 if row is None else int(row[0])
+
     # -- counters -------------------------------------------------------------------------
     def get_counters(self, scope: str) -> dict[str, int]:
         with self._connection() as conn:
@@ -573,6 +630,26 @@ def _micros(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _window_key(key: str, window_seconds: int, now: datetime) -> tuple[str, int, int, int]:
+    """``key, window_seconds, window_start_us, ends_us`` of the window containing ``now``."""
+    start, end = rate_limit_window(now, window_seconds)
+    return key, window_seconds, _micros(start), _micros(end)
+
+
+# Bounded purges: DELETE … LIMIT needs a compile-time option, a keyed subquery does not.
+_PURGE_REVOKED_TOKENS = (
+    "DELETE FROM revoked_tokens WHERE token_id IN"
+    " (SELECT token_id FROM revoked_tokens WHERE expires_us <= ? LIMIT ?)"
+)
+_PURGE_RATE_LIMITS = (
+    "DELETE FROM rate_limits WHERE (key, window_seconds, window_start_us) IN"
+    " (SELECT key, window_seconds, window_start_us FROM rate_limits WHERE ends_us <= ? LIMIT ?)"
+)
+_READ_RATE_LIMIT = (
+    "SELECT hits FROM rate_limits WHERE key = ? AND window_seconds = ? AND window_start_us = ?"
+)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

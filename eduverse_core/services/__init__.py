@@ -12,6 +12,7 @@ from .classes import ClassService
 from .progress import ProgressService
 from .questions import QuestionService
 from .reflections import ReflectionService
+from .sessions import SessionService
 from .submissions import SubmissionService
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class Services:
     submissions: SubmissionService
     analytics: AnalyticsService
     catalog: CatalogService
+    sessions: SessionService
 
 
 def build_services(eduverse: Eduverse) -> Services:
@@ -41,4 +43,5 @@ def build_services(eduverse: Eduverse) -> Services:
         submissions=SubmissionService(eduverse),
         analytics=AnalyticsService(eduverse),
         catalog=CatalogService(eduverse),
+        sessions=SessionService(eduverse),
     )
