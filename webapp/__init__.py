@@ -31,8 +31,8 @@ def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = 
     app.config.update(
         EDUVERSE_STORAGE=ev.settings.storage,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the models' field order
     app.extensions["eduverse"] = ev
     register_error_handlers(app)
     for name in BLUEPRINT_MODULES:

@@ -5,12 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..models import Classroom, ScenarioPack, User
 
 if TYPE_CHECKING:
     from ..engine import Eduverse
     from ..storage import Storage
+
+
+MAX_CODE_BYTES = 64 * 1024
+
+
+def check_code_size(code: str, what: str = "the code") -> None:
+    """Code sent by a learner is capped at 64 KiB (UTF-8): plenty for a course exercise."""
+    size = len(code.encode("utf-8", "surrogatepass"))
+    if size > MAX_CODE_BYTES:
+        raise ValidationFailed(
+            f"{what} is {size} bytes; the limit is {MAX_CODE_BYTES}", code="code_too_large"
+        )
 
 
 def new_id() -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, PermissionDenied
 from ..models import Cycle, PauseState, Progress, ScenarioPack, User, Week, utcnow
-from .base import Service
+from .base import Service, check_code_size
 
-MAX_LIVE_CODE_BYTES = 64 * 1024
 ONLINE_WINDOW = timedelta(minutes=5)
 
 
@@ -140,12 +139,7 @@ class ProgressService(Service):
         self, actor: User, pack_id: str, code: str, cycle_id: str | None = None
     ) -> Progress:
         """Store the editor's latest text so the instructor can watch it (≤ 64 KiB)."""
-        size = len(code.encode("utf-8", "surrogatepass"))
-        if size > MAX_LIVE_CODE_BYTES:
-            raise ValidationFailed(
-                f"live code is {size} bytes; the limit is {MAX_LIVE_CODE_BYTES}",
-                code="code_too_large",
-            )
+        check_code_size(code, "live code")
         if cycle_id is not None and self.pack(pack_id).find_cycle(cycle_id) is None:
             raise NotFound(f"pack {pack_id!r} has no cycle {cycle_id!r}", code="cycle_not_found")
         return self._update(

@@ -9,15 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import events
-from ..errors import ValidationFailed
 from ..grading.base import GradeRequest, GradeResult
 from ..grading.cycles import grade_cycle
 from ..grading.feedback import RenderedScene
 from ..models import Cycle, Hint, Outcome, Progress, ScenarioPack, SubmissionLog, User
-from .base import Service, new_id
+from .base import Service, check_code_size, new_id
 from .progress import advanced_past, locate
-
-MAX_CODE_BYTES = 64 * 1024
 
 
 def attempt_key(cycle_id: str, track: str) -> str:
@@ -138,11 +135,3 @@ class SubmissionService(Service):
         """Run code without tests (for browsers without Pyodide); nothing is recorded."""
         check_code_size(code)
         return self.ev.grader().grade(GradeRequest(code=code, test_code="", locale=locale))
-
-
-def check_code_size(code: str) -> None:
-    size = len(code.encode("utf-8", "surrogatepass"))
-    if size > MAX_CODE_BYTES:
-        raise ValidationFailed(
-            f"the code is {size} bytes; the limit is {MAX_CODE_BYTES}", code="code_too_large"
-        )
