@@ -19,7 +19,7 @@ from .errors import register_error_handlers
 MAX_BODY_BYTES = 256 * 1024  # code is capped at 64 KiB; anything bigger is abuse or a mistake
 
 # One module per area; importing a module registers its endpoints with ``webapp.api.api``.
-BLUEPRINT_MODULES = ("health", "auth", "packs", "meta")
+BLUEPRINT_MODULES = ("health", "auth", "packs", "meta", "learner", "instructor")
 
 
 def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = None) -> Flask:

@@ -165,7 +165,7 @@ class AnalyticsService(Service):
 
     def growth(self, actor: User, pack_id: str | None = None) -> Growth:
         """The actor's own figures and reflections over the weeks."""
-        pack = self.pack(pack_id or self.ev.settings.default_pack)
+        pack = self.learner_pack(actor, pack_id)
         counters = self.storage.get_counters(f"user:{actor.id}:{pack.id}")
         reflections = {
             r.week: r for r in self.storage.list_reflections(student_id=actor.id, pack_id=pack.id)

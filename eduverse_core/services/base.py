@@ -63,6 +63,15 @@ class Service:
             )
         return classroom
 
+    def learner_pack(self, actor: User, pack_id: str | None = None) -> ScenarioPack:
+        """The pack a learner means: ``pack_id`` when given, else their class's pack, else the
+        default pack (so a class on another course never lands in the default one)."""
+        if pack_id:
+            return self.pack(pack_id)
+        membership = self.storage.get_membership(actor.id)
+        classroom = self.storage.get_classroom(membership.class_id) if membership else None
+        return self.pack(classroom.pack_id if classroom else self.ev.settings.default_pack)
+
     def user(self, user_id: str) -> User:
         user = self.storage.get_user(user_id)
         if user is None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from .. import events
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -14,12 +18,21 @@ from ..models import (
     Classroom,
     Membership,
     Progress,
+    SubmissionLog,
     User,
 )
 from .base import Service, new_id
 from .progress import is_online
 
 _CODE_ATTEMPTS = 20  # 31^6 ≈ 887M codes: a collision twice in a row is already a fluke
+
+# A progress write takes its time before it commits, so a poll may read a later write first and
+# move its cursor past an earlier one still in flight (or stamped by a server whose clock is a
+# little behind). The monitor looks back this far behind the cursor; a row seen twice is
+# harmless, as clients replace member rows by id.
+MONITOR_LOOKBACK = timedelta(seconds=5)
+EXPORT_PAGE_SIZE = 500
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def generate_invite_code() -> str:
@@ -40,6 +53,79 @@ class MemberView:
     membership: Membership
     progress: Progress | None
     online: bool
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """A class with its members, as its instructor's class page shows it."""
+
+    classroom: Classroom
+    members: list[MemberView]
+
+
+@dataclass(frozen=True)
+class CountedClass:
+    """A class and how many students are in it."""
+
+    classroom: Classroom
+    member_count: int
+
+
+@dataclass(frozen=True)
+class MemberActivity:
+    """A member's state in the monitor feed. No account is read for it: the feed is polled
+    every few seconds, and names do not change while a lesson runs (see ``members``)."""
+
+    user_id: str
+    joined_at: datetime
+    progress: Progress | None
+    online: bool
+
+    @property
+    def changed_at(self) -> datetime:
+        """The member's latest change: every progress write stamps ``last_active``."""
+        active = self.progress.last_active if self.progress else None
+        return max(self.joined_at, active) if active else self.joined_at
+
+
+@dataclass(frozen=True)
+class MonitorFeed:
+    """What an instructor's live view needs since its last poll."""
+
+    cursor: str  # pass back as ``since`` next time
+    member_ids: list[str]  # every current member, earliest joined first: who left is absent
+    online_ids: list[str]  # members active in the last five minutes, changed or not
+    changed: list[MemberActivity]  # members who joined or whose progress changed since
+    unanswered_questions: int
+    newest_question_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SubmissionExport:
+    """A class's submission logs with their authors, read lazily (see ``submission_export``)."""
+
+    classroom: Classroom
+    rows: Iterator[tuple[SubmissionLog, User | None]]
+
+
+def encode_cursor(moment: datetime) -> str:
+    """An opaque monitor cursor for ``moment`` (microseconds since the epoch, base64url)."""
+    micros = (moment - _EPOCH) // timedelta(microseconds=1)
+    return base64.urlsafe_b64encode(max(micros, 0).to_bytes(8, "big")).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> datetime:
+    """The moment a cursor from :func:`encode_cursor` stands for; ``ValidationFailed`` else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if len(raw) != 8:
+            raise ValueError("wrong length")
+        return _EPOCH + timedelta(microseconds=int.from_bytes(raw, "big"))
+    except (ValueError, binascii.Error, OverflowError):
+        raise ValidationFailed(
+            f"invalid cursor {cursor!r}: pass back the `cursor` of the previous response",
+            code="invalid_cursor",
+        ) from None
 
 
 class ClassService(Service):
@@ -70,6 +156,19 @@ class ClassService(Service):
         self.require_role(actor, "instructor")
         return self.storage.list_classrooms(actor.id)
 
+    def list_mine_with_counts(self, actor: User) -> list[CountedClass]:
+        """The actor's classes with their sizes. One member listing per class: an instructor
+        runs a handful of classes, and the port has no count query."""
+        return [
+            CountedClass(c, len(self.storage.list_members(c.id))) for c in self.list_mine(actor)
+        ]
+
+    def detail(self, actor: User, class_id: str) -> ClassView:
+        """A class with its members' progress, for its instructor."""
+        self.require_role(actor, "instructor")
+        classroom = self.owned_classroom(actor, class_id)
+        return ClassView(classroom, self._member_views(classroom))
+
     def get(self, actor: User, class_id: str) -> Classroom:
         """A class its instructor may see."""
         self.require_role(actor, "instructor")
@@ -96,8 +195,10 @@ class ClassService(Service):
     def members(self, actor: User, class_id: str) -> list[MemberView]:
         """Members with their progress in the class's pack and whether they are online."""
         self.require_role(actor, "instructor")
-        classroom = self.owned_classroom(actor, class_id)
-        memberships = self.storage.list_members(class_id)
+        return self._member_views(self.owned_classroom(actor, class_id))
+
+    def _member_views(self, classroom: Classroom) -> list[MemberView]:
+        memberships = self.storage.list_members(classroom.id)
         ids = [m.user_id for m in memberships]
         progress = self.storage.list_progress(ids, classroom.pack_id)
         views = []
@@ -118,6 +219,64 @@ class ClassService(Service):
             raise NotFound(f"{student_id!r} is not in class {class_id!r}", code="not_a_member")
         stored = self.storage.get_progress(student_id, classroom.pack_id)
         return stored or Progress(user_id=student_id, pack_id=classroom.pack_id)
+
+    def monitor(self, actor: User, class_id: str, since: str | None = None) -> MonitorFeed:
+        """What changed in the class since the cursor ``since`` (everything without one).
+
+        Built for polling every few seconds: four storage reads (class, members, everyone's
+        progress at once, questions) whatever the class size, and for an unchanged class the
+        same feed again, so a client can compare it cheaply (the web layer makes an ETag).
+        """
+        self.require_role(actor, "instructor")
+        classroom = self.owned_classroom(actor, class_id)
+        watermark = decode_cursor(since) if since is not None else None
+        memberships = self.storage.list_members(class_id)
+        progress = self.storage.list_progress([m.user_id for m in memberships], classroom.pack_id)
+        activity = []
+        for m in memberships:
+            p = progress.get(m.user_id)
+            activity.append(MemberActivity(m.user_id, m.joined_at, p, is_online(p)))
+        # The cursor never moves back (a member who left takes their time with them).
+        newest = max([a.changed_at for a in activity], default=_EPOCH)
+        floor = watermark - MONITOR_LOOKBACK if watermark is not None else None
+        questions = self.storage.list_questions(class_id=class_id)  # newest first
+        return MonitorFeed(
+            cursor=encode_cursor(max(newest, watermark) if watermark is not None else newest),
+            member_ids=[a.user_id for a in activity],
+            online_ids=[a.user_id for a in activity if a.online],
+            changed=[a for a in activity if floor is None or a.changed_at > floor],
+            unanswered_questions=sum(1 for q in questions if not q.resolved),
+            newest_question_at=questions[0].created_at if questions else None,
+        )
+
+    def submission_export(
+        self, actor: User, class_id: str, page_size: int | None = None
+    ) -> SubmissionExport:
+        """The class's submission logs, oldest first, each with its author's account (None
+        once deleted). Checked now, read later: the logs are fetched ``page_size`` (default
+        ``EXPORT_PAGE_SIZE``) at a time as the caller iterates, so a term of logs never sits
+        in memory at once."""
+        size = EXPORT_PAGE_SIZE if page_size is None else page_size
+        if size < 1:
+            raise ValueError(f"page_size must be at least 1, got {size}")
+        self.require_role(actor, "instructor")
+        classroom = self.owned_classroom(actor, class_id)
+        return SubmissionExport(classroom, self._logs_with_authors(class_id, size))
+
+    def _logs_with_authors(
+        self, class_id: str, page_size: int
+    ) -> Iterator[tuple[SubmissionLog, User | None]]:
+        authors: dict[str, User | None] = {}  # one account read per author, not per log
+        after: str | None = None
+        while True:
+            page = self.storage.list_submissions(class_id=class_id, limit=page_size, after=after)
+            for log in page:
+                if log.student_id not in authors:
+                    authors[log.student_id] = self.storage.get_user(log.student_id)
+                yield log, authors[log.student_id]
+            if len(page) < page_size:
+                return
+            after = page[-1].id
 
     # -- students -----------------------------------------------------------------------------
     def join(self, actor: User, invite_code: str) -> Classroom:

@@ -7,6 +7,7 @@ Only this module decides how progress advances; the browser never reports a pass
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from ..errors import NotFound, PermissionDenied
@@ -82,6 +83,34 @@ def advanced_past(pack: ScenarioPack, progress: Progress, week: int, cycle_id: s
     return progress.model_copy(update=update)
 
 
+@dataclass(frozen=True)
+class Position:
+    """A place in the course: week number, cycle id and the cycle's 1-based position."""
+
+    week: int
+    cycle_id: str
+    position: int
+
+
+def current_position(pack: ScenarioPack, progress: Progress) -> Position:
+    """Where the learner stands. Clamped to the pack, so progress recorded against an older
+    version of a pack (fewer weeks or cycles) still points at a real cycle."""
+    week = pack.week(progress.week)
+    if week is None:  # past the end of a pack that shrank: its last cycle
+        week = max(pack.weeks, key=lambda w: w.number)
+        position = len(week.cycles)
+    else:
+        position = min(progress.cycle, len(week.cycles))
+    return Position(week.number, week.cycles[position - 1].id, position)
+
+
+def following(pack: ScenarioPack, week: int, cycle_id: str) -> tuple[int, str] | None:
+    """The (week, cycle id) after this cycle in course order; None after the last one."""
+    order = pack.cycle_order()
+    index = order.index((week, cycle_id))
+    return order[index + 1] if index + 1 < len(order) else None
+
+
 def is_online(progress: Progress | None) -> bool:
     """Active in the last five minutes."""
     if progress is None or progress.last_active is None:
@@ -93,8 +122,9 @@ class ProgressService(Service):
     """Reading and marking a learner's own progress."""
 
     def get(self, actor: User, pack_id: str | None = None) -> Progress:
-        """The actor's progress (a fresh start when they have none yet)."""
-        pack = self.pack(pack_id or self.ev.settings.default_pack)
+        """The actor's progress (a fresh start when they have none yet); ``pack_id`` None means
+        the learner's own pack (see ``learner_pack``), as in every method here."""
+        pack = self.learner_pack(actor, pack_id)
         stored = self.storage.get_progress(actor.id, pack.id)
         return stored or Progress(user_id=actor.id, pack_id=pack.id)
 
@@ -109,12 +139,13 @@ class ProgressService(Service):
             )
         return found
 
-    def mark_intro_seen(self, actor: User, pack_id: str, week: int) -> Progress:
+    def mark_intro_seen(self, actor: User, pack_id: str | None, week: int) -> Progress:
         """Record that the week's intro was shown (it is shown once per week)."""
-        locate_week(self.pack(pack_id), week)
+        pack = self.learner_pack(actor, pack_id)
+        locate_week(pack, week)
         return self._update(
             actor,
-            pack_id,
+            pack.id,
             lambda p: (
                 p
                 if week in p.intros_seen
@@ -122,36 +153,40 @@ class ProgressService(Service):
             ),
         )
 
-    def mark_coding_intro_seen(self, actor: User, pack_id: str) -> Progress:
+    def mark_coding_intro_seen(self, actor: User, pack_id: str | None) -> Progress:
         return self._update(
             actor, pack_id, lambda p: p.model_copy(update={"coding_intro_seen": True})
         )
 
-    def set_pause(self, actor: User, pack_id: str, state: PauseState) -> Progress:
-        """Remember where the learner paused (the cycle must be reached)."""
-        self.ensure_reachable(actor, pack_id, state.week, state.cycle)
-        return self._update(actor, pack_id, lambda p: p.model_copy(update={"pause_state": state}))
+    def set_pause(self, actor: User, pack_id: str | None, state: PauseState) -> Progress:
+        """Remember where the learner paused (the cycle must be reached). A cycle given by
+        position is stored by id, so the pause survives cycles being added before it."""
+        pack = self.learner_pack(actor, pack_id)
+        found = self.ensure_reachable(actor, pack.id, state.week, state.cycle)
+        paused = state.model_copy(update={"cycle": found.id})
+        return self._update(actor, pack.id, lambda p: p.model_copy(update={"pause_state": paused}))
 
-    def clear_pause(self, actor: User, pack_id: str) -> Progress:
+    def clear_pause(self, actor: User, pack_id: str | None) -> Progress:
         return self._update(actor, pack_id, lambda p: p.model_copy(update={"pause_state": None}))
 
     def save_live_code(
-        self, actor: User, pack_id: str, code: str, cycle_id: str | None = None
+        self, actor: User, pack_id: str | None, code: str, cycle_id: str | None = None
     ) -> Progress:
         """Store the editor's latest text so the instructor can watch it (≤ 64 KiB)."""
         check_code_size(code, "live code")
-        if cycle_id is not None and self.pack(pack_id).find_cycle(cycle_id) is None:
-            raise NotFound(f"pack {pack_id!r} has no cycle {cycle_id!r}", code="cycle_not_found")
+        pack = self.learner_pack(actor, pack_id)
+        if cycle_id is not None and pack.find_cycle(cycle_id) is None:
+            raise NotFound(f"pack {pack.id!r} has no cycle {cycle_id!r}", code="cycle_not_found")
         return self._update(
             actor,
-            pack_id,
+            pack.id,
             lambda p: p.model_copy(update={"live_code": code, "live_code_cycle": cycle_id}),
         )
 
     def _update(
-        self, actor: User, pack_id: str, change: Callable[[Progress], Progress]
+        self, actor: User, pack_id: str | None, change: Callable[[Progress], Progress]
     ) -> Progress:
-        pack = self.pack(pack_id)
+        pack = self.learner_pack(actor, pack_id)
 
         def mutate(progress: Progress) -> Progress:
             return change(progress).model_copy(update={"last_active": utcnow()})

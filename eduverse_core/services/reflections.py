@@ -35,13 +35,14 @@ class ReflectionService(Service):
     def submit(
         self,
         actor: User,
-        pack_id: str,
+        pack_id: str | None,
         week: int,
         ratings: dict[str, Rating],
         feedback: ReflectionFeedback,
     ) -> Reflection:
-        """Store the reflection (replacing an earlier one for the same week)."""
-        pack = self.pack(pack_id)
+        """Store the reflection (replacing an earlier one for the same week); ``pack_id``
+        None means the learner's own pack (see ``learner_pack``)."""
+        pack = self.learner_pack(actor, pack_id)
         found = locate_week(pack, week)
         week_cycles = {c.id for c in found.cycles}
         unknown = sorted(set(ratings) - week_cycles)
@@ -65,5 +66,5 @@ class ReflectionService(Service):
 
     def mine(self, actor: User, pack_id: str | None = None) -> list[Reflection]:
         """The actor's reflections, by week."""
-        pack = self.pack(pack_id or self.ev.settings.default_pack)
+        pack = self.learner_pack(actor, pack_id)
         return self.storage.list_reflections(student_id=actor.id, pack_id=pack.id)

@@ -14,7 +14,7 @@ from ..grading.cycles import grade_cycle
 from ..grading.feedback import RenderedScene
 from ..models import Cycle, Hint, Outcome, Progress, ScenarioPack, SubmissionLog, User
 from .base import Service, check_code_size, new_id
-from .progress import advanced_past, locate
+from .progress import advanced_past, following, locate
 
 
 def attempt_key(cycle_id: str, track: str) -> str:
@@ -66,6 +66,20 @@ class SubmissionResult:
     @property
     def counted(self) -> bool:
         return self.log is not None
+
+    @property
+    def next_cycle(self) -> tuple[int, str] | None:
+        """Where the learner goes now: (week, cycle id). The same cycle until it passes; after
+        a pass the one that follows it — also on a revisit, which replays the course in order
+        (it is reached either way). None after the last cycle: the finale."""
+        found = self.pack.find_cycle(self.cycle.id)
+        assert found is not None  # the cycle came from this pack
+        week = found[0].number
+        return (
+            following(self.pack, week, self.cycle.id)
+            if self.grade.passed
+            else (week, self.cycle.id)
+        )
 
 
 class SubmissionService(Service):
