@@ -45,6 +45,9 @@ class Settings(BaseModel):
     allow_instructor_signup: bool = Field(
         False, description="Whether anyone may sign up as an instructor (off: use the CLI)."
     )
+    cors_origins: tuple[str, ...] = Field(
+        (), description="Origins allowed to call the API from a browser (default: same origin)."
+    )
     plugins_dir: Path | None = Field(
         None, description="Folder of one-file plugins (*.py) loaded at start-up."
     )
@@ -82,13 +85,21 @@ class Settings(BaseModel):
             values["pack_paths"] = tuple(
                 Path(p) for p in env[ENV_PREFIX + "PACKS"].split(os.pathsep) if p
             )
-        if env.get(ENV_PREFIX + "DISABLED_PLUGINS"):
-            values["disabled_plugins"] = tuple(
-                n.strip() for n in env[ENV_PREFIX + "DISABLED_PLUGINS"].split(",") if n.strip()
+        if env.get(ENV_PREFIX + "CORS_ORIGINS"):
+            values["cors_origins"] = tuple(
+                o.strip().rstrip("/")
+                for o in env[ENV_PREFIX + "CORS_ORIGINS"].split(",")
+                if o.strip()
             )
+        if env.get(ENV_PREFIX + "DISABLED_PLUGINS"):
+            values["disabled_plugins"] = _comma_list(env[ENV_PREFIX + "DISABLED_PLUGINS"])
         values.update(overrides)
         return cls.model_validate(values)
 
 
 def _truthy(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _comma_list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())

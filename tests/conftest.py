@@ -66,3 +66,33 @@ def client(ev: Eduverse) -> Iterator[FlaskClient]:
     app.testing = True
     with app.test_client() as test_client:
         yield test_client
+
+
+@pytest.fixture
+def other_classroom(ev: Eduverse, other_instructor: User) -> Classroom:
+    details = ClassDetails(subject="Python", year=2026, semester="1", section="B")
+    return ev.classes.create(other_instructor, details)
+
+
+@pytest.fixture
+def callers(
+    ev: Eduverse,
+    student: User,
+    other_student: User,
+    instructor: User,
+    other_instructor: User,
+    classroom: Classroom,
+    other_classroom: Classroom,
+) -> dict[str, User | None]:
+    """The five callers of the authorization matrices: ``member`` is in ``classroom``,
+    ``outsider`` in another instructor's class; ``other_instructor`` owns that other class and
+    nothing of ``classroom``."""
+    ev.classes.join(student, classroom.invite_code)
+    ev.classes.join(other_student, other_classroom.invite_code)
+    return {
+        "anonymous": None,
+        "member": student,
+        "outsider": other_student,
+        "instructor": instructor,
+        "other_instructor": other_instructor,
+    }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
-from web_support import auth
+from web_support import auth, call, documented_matrix, row
 
 from eduverse_core import Eduverse
 from eduverse_core.models import User, utcnow
@@ -147,3 +149,65 @@ def test_failed_logins_are_rate_limited_per_address(
         assert login(client, f"nobody{i}@example.org", "wrong", "10.9.9.9").status_code == 401
     assert login(client, "other@example.org", PASSWORD, "10.9.9.9").status_code == 429
     assert login(client, "other@example.org", PASSWORD, "10.9.9.8").status_code == 200
+
+
+# -- the authorization matrix of docs/api.md's first section ---------------------------------
+PUBLIC = row(200, 200, 200, 200, 200)
+MINE = row(401, 200, 200, 200, 200)
+PUBLIC_MATRIX: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/healthz", PUBLIC),
+    ("GET", "/readyz", PUBLIC),
+    ("GET", "/api/openapi.json", PUBLIC),
+    ("POST", "/api/auth/signup", row(201, 201, 201, 201, 201)),
+    ("POST", "/api/auth/login", PUBLIC),
+    ("POST", "/api/auth/logout", MINE),
+    ("GET", "/api/me", MINE),
+    ("POST", "/api/me/password", MINE),
+    ("GET", "/api/packs", PUBLIC),
+    ("GET", "/api/packs/{pack_id}", PUBLIC),
+    ("GET", "/api/packs/{pack_id}/weeks/{week}", MINE),
+]
+
+
+def public_body(template: str, caller: str) -> Any:
+    if template == "/api/auth/signup":
+        return {"email": f"new-{caller}@example.org", "name": caller, "password": "long enough"}
+    if template == "/api/auth/login":
+        return {"email": "student@example.org", "password": PASSWORD}
+    if template == "/api/me/password":
+        return {"old_password": PASSWORD, "new_password": "a different one"}
+    return None
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "expected"), PUBLIC_MATRIX, ids=[f"{m} {t}" for m, t, _ in PUBLIC_MATRIX]
+)
+def test_authorization_matrix(
+    ev: Eduverse,
+    client: FlaskClient,
+    callers: dict[str, User | None],
+    method: str,
+    template: str,
+    expected: dict[str, int],
+) -> None:
+    url = template.format(pack_id="tiny", week=1)
+    got = {
+        caller: call(client, ev, user, method, url, public_body(template, caller)).status_code
+        for caller, user in callers.items()
+    }
+    assert got == expected
+
+
+def test_the_documented_matrix_is_the_tested_one() -> None:
+    tested = {(m, t): expected for m, t, expected in PUBLIC_MATRIX}
+    assert documented_matrix("Authentication, health and packs") == tested
+
+
+def test_every_endpoint_is_in_some_matrix(client: FlaskClient) -> None:
+    from webapp.api import api
+
+    documented: set[tuple[str, str]] = set()
+    for section in ("Authentication, health and packs", "Learner API", "Instructor API"):
+        documented |= set(documented_matrix(section))
+    declared = {(op.method, op.openapi_path) for op in api.operations}
+    assert declared - documented == set()

@@ -7,13 +7,12 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from test_openapi import assert_conforms
-from web_support import auth, call
+from web_support import CALLERS, auth, call, documented_matrix, row
 from werkzeug.test import TestResponse
 
 from eduverse_core import Eduverse
@@ -30,51 +29,16 @@ from eduverse_core.models import (
 from webapp.api import api
 from webapp.instructor import csv_cell
 
-CALLERS = ("anonymous", "member", "outsider", "instructor", "other_instructor")
-DOC = Path(__file__).resolve().parent.parent / "docs" / "api-instructor.md"
 NEW_CLASS = {"subject": "Data", "year": 2026, "semester": "2", "section": "B"}
 
 
 # -- the world every authorization test runs in --------------------------------------------------
-@pytest.fixture
-def other_classroom(ev: Eduverse, other_instructor: User) -> Classroom:
-    details = ClassDetails(subject="Python", year=2026, semester="1", section="B")
-    return ev.classes.create(other_instructor, details)
-
-
-@pytest.fixture
-def callers(
-    ev: Eduverse,
-    student: User,
-    other_student: User,
-    instructor: User,
-    other_instructor: User,
-    classroom: Classroom,
-    other_classroom: Classroom,
-) -> dict[str, User | None]:
-    """The five callers: ``member`` is in ``classroom``, ``outsider`` in another instructor's
-    class; ``other_instructor`` owns that other class and nothing of ``classroom``."""
-    ev.classes.join(student, classroom.invite_code)
-    ev.classes.join(other_student, other_classroom.invite_code)
-    return {
-        "anonymous": None,
-        "member": student,
-        "outsider": other_student,
-        "instructor": instructor,
-        "other_instructor": other_instructor,
-    }
-
-
 @pytest.fixture
 def question_id(ev: Eduverse, callers: dict[str, User | None]) -> str:
     """The id of an unanswered question the member asked in ``classroom``."""
     member = callers["member"]
     assert member is not None
     return ev.questions.ask(member, "Why?", SceneContext(week=1, cycle="w1-a")).id
-
-
-def row(anonymous: int, member: int, outsider: int, instructor: int, other: int) -> dict[str, int]:
-    return dict(zip(CALLERS, (anonymous, member, outsider, instructor, other), strict=True))
 
 
 OWNER = row(401, 403, 403, 200, 403)
@@ -135,19 +99,9 @@ def test_denials_say_why(
     }
 
 
-def documented_matrix() -> dict[tuple[str, str], dict[str, int]]:
-    rows = {}
-    for line in DOC.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\| `(\w+) (\S+)` \|((?: \d{3} \|){5})$", line)
-        if match:
-            statuses = [int(s) for s in match.group(3).replace("|", " ").split()]
-            rows[(match.group(1), match.group(2))] = row(*statuses)
-    return rows
-
-
 def test_the_documented_matrix_is_the_tested_one() -> None:
     tested = {(m, t): expected for m, t, _, expected in MATRIX}
-    assert documented_matrix() == tested
+    assert documented_matrix("Instructor API") == tested
 
 
 def test_every_instructor_endpoint_is_in_the_matrix() -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from test_openapi import assert_conforms
-from web_support import call
+from web_support import call, documented_matrix, row
 
 from eduverse_core import Eduverse
 from eduverse_core.models import (
@@ -26,39 +24,8 @@ from eduverse_core.services.progress import current_position
 
 from fakes import InProcessGrader, make_pack
 
-CALLERS = ("anonymous", "member", "outsider", "instructor", "other_instructor")
-DOC = Path(__file__).resolve().parent.parent / "docs" / "api-learner.md"
-
 
 # -- the world every authorization test runs in --------------------------------------------------
-@pytest.fixture
-def other_classroom(ev: Eduverse, other_instructor: User) -> Classroom:
-    details = ClassDetails(subject="Python", year=2026, semester="1", section="B")
-    return ev.classes.create(other_instructor, details)
-
-
-@pytest.fixture
-def callers(
-    ev: Eduverse,
-    student: User,
-    other_student: User,
-    instructor: User,
-    other_instructor: User,
-    classroom: Classroom,
-    other_classroom: Classroom,
-) -> dict[str, User | None]:
-    """The five callers: ``member`` is in ``classroom``, ``outsider`` in another class."""
-    ev.classes.join(student, classroom.invite_code)
-    ev.classes.join(other_student, other_classroom.invite_code)
-    return {
-        "anonymous": None,
-        "member": student,
-        "outsider": other_student,
-        "instructor": instructor,
-        "other_instructor": other_instructor,
-    }
-
-
 @pytest.fixture
 def answered(ev: Eduverse, callers: dict[str, User | None], instructor: User) -> str:
     """The id of the member's question, answered by the class's instructor."""
@@ -67,10 +34,6 @@ def answered(ev: Eduverse, callers: dict[str, User | None], instructor: User) ->
     question = ev.questions.ask(member, "Why?", SceneContext(week=1, cycle="w1-a"))
     ev.questions.answer(instructor, question.id, "Because.")
     return question.id
-
-
-def row(anonymous: int, member: int, outsider: int, instructor: int, other: int) -> dict[str, int]:
-    return dict(zip(CALLERS, (anonymous, member, outsider, instructor, other), strict=True))
 
 
 MINE = row(401, 200, 200, 200, 200)
@@ -86,7 +49,7 @@ RATINGS = {"w1-a": {"comprehension": 4, "application": 3}}
 QUESTION = {"text": "What is a variable?", "context": {"week": 1, "cycle": "w1-a"}}
 
 # (method, url template, body, expected status per caller). `{invite_code}` and
-# `{question_id}` are filled from the world; the table must match docs/api-learner.md.
+# `{question_id}` are filled from the world; the table must match docs/api.md.
 MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/api/progress", None, MINE),
     ("POST", "/api/submissions", PASS_W1A, MINE),
@@ -140,19 +103,9 @@ def test_authorization_matrix(
     assert got == expected
 
 
-def documented_matrix() -> dict[tuple[str, str], dict[str, int]]:
-    rows = {}
-    for line in DOC.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\| `(\w+) (\S+)` \|((?: \d{3} \|){5})$", line)
-        if match:
-            statuses = [int(s) for s in match.group(3).replace("|", " ").split()]
-            rows[(match.group(1), match.group(2))] = row(*statuses)
-    return rows
-
-
 def test_the_documented_matrix_is_the_tested_one() -> None:
     tested = {(m, t): expected for m, t, _, expected in MATRIX}
-    assert documented_matrix() == tested
+    assert documented_matrix("Learner API") == tested
 
 
 # -- helpers -------------------------------------------------------------------------------------

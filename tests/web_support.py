@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -28,3 +30,29 @@ def call(
     json: Any = None,
 ) -> TestResponse:
     return client.open(url, method=method, json=json, headers=auth(ev, user))
+
+
+# -- authorization matrices ------------------------------------------------------------------
+CALLERS = ("anonymous", "member", "outsider", "instructor", "other_instructor")
+API_DOC = Path(__file__).resolve().parent.parent / "docs" / "api.md"
+_ROW = re.compile(r"\| `(\w+) (\S+)` \|((?: \d{3} \|){5})$")
+
+
+def row(anonymous: int, member: int, outsider: int, instructor: int, other: int) -> dict[str, int]:
+    """Expected statuses for the five callers, in the order of the docs' columns."""
+    return dict(zip(CALLERS, (anonymous, member, outsider, instructor, other), strict=True))
+
+
+def documented_matrix(section: str) -> dict[tuple[str, str], dict[str, int]]:
+    """The matrix rows of ``## <section>`` in docs/api.md, by (method, path)."""
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    inside = False
+    for line in API_DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            inside = line == f"## {section}"
+            continue
+        match = _ROW.match(line) if inside else None
+        if match:
+            statuses = [int(s) for s in match.group(3).replace("|", " ").split()]
+            rows[(match.group(1), match.group(2))] = row(*statuses)
+    return rows

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 from eduverse_core import Eduverse, Settings
 
 from . import bearer
+from .cors import enable_cors
 from .errors import register_error_handlers
 
 MAX_BODY_BYTES = 256 * 1024  # code is capped at 64 KiB; anything bigger is abuse or a mistake
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = 
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the models' field order
     app.extensions["eduverse"] = ev
     register_error_handlers(app)
+    enable_cors(app, ev.settings.cors_origins)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(f"{__name__}.{name}").bp)
 

@@ -41,8 +41,14 @@ def _models(api: Api) -> list[type[BaseModel]]:
     seen: dict[str, type[BaseModel]] = {}
     for op in api.operations:
         for model in (op.body, op.query, op.response):
-            if model is not None:
-                seen.setdefault(model.__name__, model)
+            if model is None:
+                continue
+            other = seen.setdefault(model.__name__, model)
+            if other is not model:  # both would claim components/schemas/<name>
+                raise TypeError(
+                    f"two API models are named {model.__name__!r}: {other.__module__} and"
+                    f" {model.__module__}; rename one"
+                )
     return list(seen.values())
 
 
