@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DB ?= $(CURDIR)/eduverse.db
 
-.PHONY: setup run test lint typecheck pytest schemas bench bench-core bench-grading clean
+.PHONY: setup run test lint typecheck pytest schemas bench bench-core bench-grading bench-api clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,7 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy eduverse_core
+	$(BIN)/mypy --strict webapp
 
 pytest: setup
 	$(BIN)/pytest
@@ -37,13 +38,16 @@ pytest: setup
 schemas: setup
 	$(BIN)/eduverse schema --write
 
-bench: bench-core bench-grading
+bench: bench-core bench-grading bench-api
 
 bench-core: setup
 	$(BIN)/python bench/bench_core.py
 
 bench-grading: setup
 	$(BIN)/python bench/bench_grading.py
+
+bench-api: setup
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,8 @@ def openapi_document() -> dict[str, Any]:
         except PackageNotFoundError:
             release = "0+unknown"
         _cache["doc"] = build_openapi(api, title="EduVerse API", version=release)
-    return _cache["doc"]
+    document: dict[str, Any] = _cache["doc"]
+    return document
 
 
 @api.route(bp, "GET", "/api/openapi.json", auth="public", summary="This document")

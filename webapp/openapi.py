@@ -6,7 +6,7 @@ models are referenced from ``components/schemas`` as they are.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -55,7 +55,8 @@ def _models(api: Api) -> list[type[BaseModel]]:
 def build_openapi(api: Api, *, title: str, version: str) -> dict[str, Any]:
     """The whole document: every registered operation with its schemas."""
     models = _models(api)
-    keyed = [(m, "validation") for m in models] + [(m, "serialization") for m in models]
+    modes: tuple[Literal["validation", "serialization"], ...] = ("validation", "serialization")
+    keyed = [(m, mode) for mode in modes for m in models]
     refs, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
@@ -74,7 +75,7 @@ def build_openapi(api: Api, *, title: str, version: str) -> dict[str, Any]:
     }
 
 
-def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "operationId": op.endpoint.replace(".", "_"),
         "summary": op.summary,
@@ -111,7 +112,7 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> d
     return result
 
 
-def _responses(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     if op.produces == "application/json":
         schema = (
             refs[(op.response, "serialization")]
