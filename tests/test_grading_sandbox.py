@@ -608,6 +608,28 @@ def test_native_code_and_introspection_are_refused(grader: SandboxGrader) -> Non
     assert_healthy(grader)
 
 
+def test_native_code_cannot_be_fetched_from_the_interpreters_cache(grader: SandboxGrader) -> None:
+    """``_imp.create_dynamic`` returns an extension module the interpreter loaded before
+    without any audit event: the zygote must never have loaded ``_ctypes`` (it used to, for
+    ``prctl``/``unshare``, which gave learner code raw memory access)."""
+    import _ctypes
+
+    path = getattr(_ctypes, "__file__", None)
+    if path is None:  # built into this interpreter: nothing to fetch
+        pytest.skip("_ctypes is a built-in module here")
+    code = "\n".join(
+        [
+            "import _imp, importlib.machinery",
+            f"spec = importlib.machinery.ModuleSpec('_ctypes', None, origin={path!r})",
+            "print(sorted(vars(_imp.create_dynamic(spec)))[:1])",
+        ]
+    )
+    result = grade(grader, code)
+    assert result.outcome is Outcome.ERROR and result.stdout == "", result
+    assert "not allowed in the sandbox: importing _ctypes" in result.message
+    assert_healthy(grader)
+
+
 def test_killing_the_parent_does_not_pass_and_the_grader_recovers(grader: SandboxGrader) -> None:
     pids = grader.diagnostics()["pids"]
     for code in (

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..models.submission import Outcome
 from .base import GradeRequest, GradeResult, Limits
 from .messages import message
-from .worker import encode_frame
+from .worker import PIPE_READ, encode_frame
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -156,34 +156,41 @@ class _Worker:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read(self, deadline: float) -> Any:
+        """One reply frame; usually a single ``read`` (the worker writes it whole, and we
+        send nothing until we have it, so the pipe never holds more than one)."""
         assert self._process is not None and self._process.stdout is not None
         fd = self._process.stdout.fileno()
-        head = self._read_exactly(fd, 4, deadline)
-        (size,) = struct.unpack(">I", head)
+        data = self._read_exactly(fd, 4, deadline, PIPE_READ)
+        (size,) = struct.unpack_from(">I", data)
         if size > MAX_REPLY_BYTES:
             raise WorkerFailed(f"sandbox worker {self.slot} sent a {size}-byte frame")
-        body = self._read_exactly(fd, size, deadline)
+        if len(data) > 4 + size:
+            raise WorkerFailed(f"sandbox worker {self.slot} sent more than one frame")
+        if len(data) < 4 + size:
+            data += self._read_exactly(fd, 4 + size - len(data), deadline)
         try:
-            return json.loads(body)
+            return json.loads(data[4:])
         except ValueError as exc:
             raise WorkerFailed(f"sandbox worker {self.slot} sent malformed JSON") from exc
 
-    def _read_exactly(self, fd: int, size: int, deadline: float) -> bytes:
+    def _read_exactly(self, fd: int, size: int, deadline: float, up_to: int = 0) -> bytes:
+        """``size`` bytes, or more (up to ``up_to``) when they are already there."""
         chunks: list[bytes] = []
-        left = size
-        while left:
+        left, wanted = size, max(size, up_to)
+        while left > 0:
             wait = deadline - time.monotonic()
             if wait <= 0:
                 raise WorkerFailed(f"sandbox worker {self.slot} did not answer in time")
             ready, _, _ = select.select([fd], [], [], wait)
             if not ready:
                 continue
-            chunk = os.read(fd, left)
+            chunk = os.read(fd, wanted)
             if not chunk:
                 code = self._process.poll() if self._process else None
                 raise WorkerFailed(f"sandbox worker {self.slot} exited (status {code})")
             chunks.append(chunk)
             left -= len(chunk)
+            wanted -= len(chunk)
         return b"".join(chunks)
 
     def stop(self) -> None:
