@@ -667,3 +667,21 @@ def test_without_uid_or_network_isolation_the_hook_still_refuses(code: str) -> N
         assert weak.diagnostics()["uid_isolated"] is False
         assert_healthy(weak)
     assert not Path("/tmp/eduverse-escape.txt").exists()
+
+
+def test_workers_outlive_the_request_thread_that_started_them() -> None:
+    """The development server runs each request in a thread of its own; a worker started
+    while grading one request must still be there for the next (PR_SET_PDEATHSIG fires when
+    the forking *thread* ends, so workers are started from one long-lived thread)."""
+
+    with SandboxGrader(workers=1) as sandbox:
+        results: list[GradeResult] = []
+        first = threading.Thread(target=lambda: results.append(grade(sandbox, "x = 1")))
+        first.start()
+        first.join()
+        pids = sandbox.diagnostics()["pids"]
+        time.sleep(0.3)  # time for a parent-death signal to be delivered, were one sent
+        assert results[0].outcome is Outcome.PASSED
+        assert sandbox.diagnostics()["pids"] == pids and len(pids) == 1
+        assert_healthy(sandbox)
+        assert sandbox.diagnostics()["pids"] == pids

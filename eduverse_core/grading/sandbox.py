@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from types import TracebackType
@@ -87,6 +88,25 @@ class WorkerInfo:
     stdlib_readable: bool
 
 
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd="/",
+        close_fds=True,
+        start_new_session=True,  # Ctrl-C on the server's terminal is the server's
+        bufsize=0,
+    )
+
+
+# Workers set PR_SET_PDEATHSIG, which fires when the *thread* that forked them ends, not the
+# process. Request threads come and go (the development server starts one per request), so
+# every worker is started from this one long-lived thread: it dies only with the server.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eduverse-sandbox-spawner")
+
+
 class _Worker:
     """One zygote process and the pipes to it. Used by one thread at a time (the pool)."""
 
@@ -108,16 +128,7 @@ class _Worker:
     def start(self) -> None:
         self.stop()
         try:
-            self._process = subprocess.Popen(
-                self._command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=self._env,
-                cwd="/",
-                close_fds=True,
-                start_new_session=True,  # Ctrl-C on the server's terminal is the server's
-                bufsize=0,
-            )
+            self._process = _SPAWNER.submit(_spawn, self._command, self._env).result()
             ready = self._read(time.monotonic() + START_TIMEOUT)
         except (OSError, WorkerFailed) as exc:
             self.stop()
