@@ -6,7 +6,9 @@ URLs follow SQLAlchemy: ``sqlite:///relative.db`` (relative to the working direc
 Concurrency: a threaded Flask server and several gunicorn workers may share one file. Each
 write is one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's single write lock before
 anything is read, so every read-modify-write is atomic across threads *and* processes; WAL lets
-readers go on meanwhile, and ``busy_timeout`` makes writers queue instead of failing.
+readers go on meanwhile, and writers queue instead of failing (up to ``busy_timeout``): the
+threads of one process on a lock (``_ConnectionPool.writer``), processes by retrying
+``BEGIN IMMEDIATE`` at short intervals (``_begin_immediate``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -52,6 +55,11 @@ MEMORY = ":memory:"
 
 BUSY_TIMEOUT_S = 5.0
 """How long a writer waits for another's lock before giving up with ``StorageError``."""
+
+WRITE_RETRY_FIRST_S = 0.00005
+WRITE_RETRY_MAX_S = 0.0005
+"""Pauses between tries to begin a write while another process holds the lock (see
+``_begin_immediate``); one thread per process tries at a time."""
 
 MAX_IDLE_CONNECTIONS = 8
 """Idle file connections kept for reuse; more are opened under load and closed afterwards."""
@@ -103,6 +111,7 @@ class SQLiteStorage:
         A relative path is made absolute now, so a later ``chdir`` cannot move the database.
         """
         self._connections: _Connections
+        self._timeout = timeout
         if isinstance(database, str) and database == MEMORY:
             self.name = MEMORY
             self._connections = _SharedConnection(timeout)
@@ -157,8 +166,8 @@ class SQLiteStorage:
         write lock only at its first write, so two read-then-write transactions could both
         read the old value (and one would then fail with "database is locked").
         """
-        with self._connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._connections.writer(), self._connection() as conn:
+            _begin_immediate(conn, self._timeout)
             try:
                 yield conn
             except BaseException:
@@ -491,6 +500,8 @@ class SQLiteStorage:
 class _Connections(Protocol):
     def connection(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
+    def writer(self) -> AbstractContextManager[object]: ...
+
     def close(self) -> None: ...
 
 
@@ -532,6 +543,23 @@ class _ConnectionPool:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
+        self._writer = threading.RLock()
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """This process's turn to write: its threads queue here, each woken the moment the
+        one before it commits, so only one at a time waits for other processes (see
+        ``_begin_immediate``). Re-entrant like the in-memory lock: a nested write still
+        fails in SQLite, not here."""
+        if not self._writer.acquire(timeout=self._timeout):
+            raise StorageError(
+                f"SQLite database {self._path} is locked: another thread has been writing"
+                f" for {self._timeout:g} s"
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
@@ -581,6 +609,9 @@ class _SharedConnection:
         self._lock = threading.RLock()
         self._closed = False
 
+    def writer(self) -> AbstractContextManager[object]:
+        return nullcontext()  # every use of the one connection is serialised already
+
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
@@ -593,6 +624,32 @@ class _SharedConnection:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+
+
+def _begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds while another process writes.
+
+    SQLite's busy handler sleeps 1, 2, 5, 10 … ms between tries, while a write here holds the
+    lock for a fraction of a millisecond, so a server waiting on it sits idle: with two
+    gunicorn workers saving live code, a fifth of the CPU went unused. It is switched off for
+    this one statement, which is retried after 0.05 ms, doubling up to 0.5 ms, instead.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + timeout
+        pause = WRITE_RETRY_FIRST_S
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # extended → primary
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, WRITE_RETRY_MAX_S)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
 
 
 def _rollback_quietly(conn: sqlite3.Connection) -> None:
