@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from web_support import auth, call, documented_matrix, row
+from web_support import auth, documented_matrix, matrix_statuses, row
 
 from eduverse_core import Eduverse
 from eduverse_core.models import User, utcnow
@@ -191,11 +192,8 @@ def test_authorization_matrix(
     expected: dict[str, int],
 ) -> None:
     url = template.format(pack_id="tiny", week=1)
-    got = {
-        caller: call(client, ev, user, method, url, public_body(template, caller)).status_code
-        for caller, user in callers.items()
-    }
-    assert got == expected
+    body = functools.partial(public_body, template)
+    assert matrix_statuses(client, ev, callers, method, url, body) == expected
 
 
 def test_the_documented_matrix_is_the_tested_one() -> None:

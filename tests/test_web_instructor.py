@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from test_openapi import assert_conforms
-from web_support import CALLERS, auth, call, documented_matrix, row
+from web_support import CALLERS, auth, call, documented_matrix, matrix_statuses, row
 from werkzeug.test import TestResponse
 
 from eduverse_core import Eduverse
@@ -79,9 +79,8 @@ def test_authorization_matrix(
     assert member is not None
     url = template.format(class_id=classroom.id, user_id=member.id, question_id=question_id)
     # The class's instructor goes last: their DELETE must not turn the others' 403 into 404.
-    order = [c for c in CALLERS if c != "instructor"] + ["instructor"]
-    got = {c: call(client, ev, callers[c], method, url, body).status_code for c in order}
-    assert got == expected
+    order = (*(c for c in CALLERS if c != "instructor"), "instructor")
+    assert matrix_statuses(client, ev, callers, method, url, body, order) == expected
 
 
 def test_denials_say_why(

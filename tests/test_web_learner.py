@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from test_openapi import assert_conforms
-from web_support import call, documented_matrix, row
+from web_support import call, documented_matrix, matrix_statuses, row
 
 from eduverse_core import Eduverse
 from eduverse_core.models import (
@@ -96,11 +96,7 @@ def test_authorization_matrix(
 ) -> None:
     names = {"invite_code": classroom.invite_code, "question_id": answered, "week": "1"}
     url = fill(template, names)
-    got = {
-        caller: call(client, ev, user, method, url, fill(body, names)).status_code
-        for caller, user in callers.items()
-    }
-    assert got == expected
+    assert matrix_statuses(client, ev, callers, method, url, fill(body, names)) == expected
 
 
 def test_the_documented_matrix_is_the_tested_one() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,22 @@ def documented_matrix(section: str) -> dict[tuple[str, str], dict[str, int]]:
             statuses = [int(s) for s in match.group(3).replace("|", " ").split()]
             rows[(match.group(1), match.group(2))] = row(*statuses)
     return rows
+
+
+def matrix_statuses(
+    client: FlaskClient,
+    ev: Eduverse,
+    callers: dict[str, User | None],
+    method: str,
+    url: str,
+    body: Callable[[str], Any] | Any = None,
+    order: tuple[str, ...] = CALLERS,
+) -> dict[str, int]:
+    """The status each caller gets for one request, called in ``order``. ``body`` is the JSON
+    body, or a function of the caller's name giving it (e.g. a fresh e-mail per caller)."""
+    return {
+        caller: call(
+            client, ev, callers[caller], method, url, body(caller) if callable(body) else body
+        ).status_code
+        for caller in order
+    }
