@@ -7,6 +7,7 @@ tests and embedding applications can run several side by side.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -72,6 +73,9 @@ class Eduverse:
         self.pack_dirs: dict[str, Path] = {}
         self._graders: dict[str, Grader] = {}
         self._storage: Storage | None = None
+        # Packs, storage and graders are built on first use; a threaded server's first
+        # requests arrive together, and a second sandbox pool or connection pool would leak.
+        self._lazy = threading.RLock()
 
         self.pm.hook.eduverse_register_storage_backends(register=self.storage_backends.register)
         self.pm.hook.eduverse_register_graders(register=self.grader_factories.register)
@@ -107,10 +111,12 @@ class Eduverse:
         """Every registered pack by id, loaded on first access. An invalid pack is a
         ``StartupError`` naming its file and first problems."""
         if self._packs is None:
-            packs: Registry[ScenarioPack] = Registry("scenario pack")
-            for source in self._pack_sources:
-                self._add_pack(packs, source)
-            self._packs = packs
+            with self._lazy:
+                if self._packs is None:
+                    packs: Registry[ScenarioPack] = Registry("scenario pack")
+                    for source in self._pack_sources:
+                        self._add_pack(packs, source)
+                    self._packs = packs
         return self._packs
 
     def _add_pack(self, packs: Registry[ScenarioPack], source: ScenarioPack | Path | str) -> None:
@@ -137,19 +143,25 @@ class Eduverse:
     def storage(self) -> Storage:
         """The storage backend chosen by ``settings.storage`` (opened on first use)."""
         if self._storage is None:
-            url = self.settings.storage
-            scheme = url.split(":", 1)[0] if ":" in url else ""
-            if scheme not in self.storage_backends:
-                known = ", ".join(self.storage_backends.names()) or "none"
-                raise StartupError(f"no storage backend for {url!r} (known schemes: {known})")
-            self._storage = self.storage_backends.get(scheme)(url)
+            with self._lazy:
+                if self._storage is None:
+                    self._storage = self._open_storage(self.settings.storage)
         return self._storage
+
+    def _open_storage(self, url: str) -> Storage:
+        scheme = url.split(":", 1)[0] if ":" in url else ""
+        if scheme not in self.storage_backends:
+            known = ", ".join(self.storage_backends.names()) or "none"
+            raise StartupError(f"no storage backend for {url!r} (known schemes: {known})")
+        return self.storage_backends.get(scheme)(url)
 
     def grader(self, name: str | None = None) -> Grader:
         """The grader ``name`` (default from settings), created once and reused."""
         name = name or self.settings.default_grader
         if name not in self._graders:
-            self._graders[name] = self.grader_factories.get(name)(self.settings)
+            with self._lazy:
+                if name not in self._graders:
+                    self._graders[name] = self.grader_factories.get(name)(self.settings)
         return self._graders[name]
 
     # -- events ---------------------------------------------------------------------------

@@ -226,3 +226,43 @@ def test_hook_eduverse_web_actor_from_request() -> None:
         bearer = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
         assert bearer.status_code == 200
         assert client.get("/api/me").status_code == 401
+
+
+def test_first_uses_from_many_threads_build_one_storage_and_one_grader() -> None:
+    import threading
+    import time
+
+    built: list[str] = []
+
+    class Counting:
+        @hookimpl
+        def eduverse_register_graders(self, register: Callable[..., None]) -> None:
+            def factory(settings: Any) -> InProcessGrader:
+                built.append("grader")
+                time.sleep(0.05)  # a slow start, like a sandbox pool's, widens the race
+                return InProcessGrader()
+
+            register("counted", factory)
+
+        @hookimpl
+        def eduverse_register_storage_backends(self, register: Callable[..., None]) -> None:
+            def factory(url: str) -> SQLiteStorage:
+                built.append("storage")
+                time.sleep(0.05)
+                return SQLiteStorage.from_url("sqlite://:memory:")
+
+            register("counted", factory)
+
+    with _ev(Counting(), storage="counted://x") as ev:
+        start = threading.Barrier(8)
+
+        def first_use() -> None:
+            start.wait()
+            _ = ev.storage, ev.grader("counted"), ev.packs
+
+        threads = [threading.Thread(target=first_use) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(built) == ["grader", "storage"]
