@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import NotFound
 from ..models import Cycle, Outcome, ScenarioPack, TrackContent, Week, localize
 from .base import Grader, GradeRequest, GradeResult
+from .cycles import cycle_request
 
 GraderLookup = Callable[[str], Grader]
 
@@ -128,8 +129,7 @@ def _track_checks(
         return
 
     def request(code: str) -> GradeRequest:
-        options = dict(cycle.grader.options)
-        return GradeRequest(code, test, cycle.filename, locale, options=options)
+        return cycle_request(cycle, name, code, locale)  # exactly what a learner's gets
 
     if not content.solution.strip():
         yield check("solution", None, problem="there is no reference solution")
