@@ -7,9 +7,15 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DB ?= $(CURDIR)/eduverse.db
 
-.PHONY: setup run test lint typecheck pytest schemas bench bench-core bench-grading bench-api clean
+NPM ?= npm
+ASSETS := webapp/static/build/manifest.json
+ASSET_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs frontend/package-lock.json
+NODE_STAMP := frontend/node_modules/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
 
-setup: $(STAMP)
+.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api clean
+
+setup: $(STAMP) assets
 
 # Re-install whenever the project's dependency list changes.
 $(STAMP): pyproject.toml
@@ -18,10 +24,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# The browser app: npm packages (locked), then esbuild bundles into webapp/static/build/.
+assets: $(ASSETS)
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+$(ASSETS): $(NODE_STAMP) $(ASSET_SOURCES)
+	cd frontend && node build.mjs
+
+# Debian's chromium for the browser tests (apt, as root in CI); Playwright only drives it.
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || { echo "chromium is missing and could not be installed" >&2; exit 1; }
+
 run: setup
 	EDUVERSE_STORAGE="sqlite:///$(DB)" $(BIN)/eduverse serve --host $(HOST) --port $(PORT)
 
-test: setup lint typecheck pytest
+test: setup browser lint typecheck pytest
 
 lint: setup
 	$(BIN)/ruff check .
@@ -31,7 +54,7 @@ typecheck: setup
 	$(BIN)/mypy eduverse_core
 	$(BIN)/mypy --strict webapp
 
-pytest: setup
+pytest: setup browser
 	$(BIN)/pytest
 
 # Regenerate the JSON Schemas from the models (a test fails when they drift).
@@ -50,4 +73,4 @@ bench-api: setup
 	$(BIN)/python bench/bench_api.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) frontend/node_modules webapp/static/build build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,7 @@ def doc(client: FlaskClient) -> dict[str, Any]:
 def flask_routes(app: Flask) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint.startswith("pages."):  # the browser app's HTML and assets, not the API
             continue
         path = rule.rule
         for arg in rule.arguments:

@@ -16,11 +16,12 @@ from eduverse_core import Eduverse, Settings
 from . import bearer
 from .cors import enable_cors
 from .errors import register_error_handlers
+from .security import add_security_headers
 
 MAX_BODY_BYTES = 256 * 1024  # code is capped at 64 KiB; anything bigger is abuse or a mistake
 
 # One module per area; importing a module registers its endpoints with ``webapp.api.api``.
-BLUEPRINT_MODULES = ("health", "auth", "packs", "meta", "learner", "instructor")
+BLUEPRINT_MODULES = ("health", "auth", "packs", "meta", "learner", "instructor", "pages")
 
 
 def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = None) -> Flask:
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = 
     ev = eduverse if eduverse is not None else Eduverse(settings)
     if not ev.pm.is_registered(bearer):
         ev.pm.register(bearer, name="web_bearer")
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # built assets are served by webapp.pages
     app.config.update(
         EDUVERSE_STORAGE=ev.settings.storage,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = 
     app.extensions["eduverse"] = ev
     register_error_handlers(app)
     enable_cors(app, ev.settings.cors_origins)
+    add_security_headers(app)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(f"{__name__}.{name}").bp)
 
