@@ -10,10 +10,15 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ENV_PREFIX = "EDUVERSE_"
+MIN_SECRET_KEY_LENGTH = 32
+KNOWN_WEAK_KEYS = frozenset(
+    {"secret", "changeme", "change-me", "dev", "development", "test", "eduverse", "password"}
+)
 
 
 class Settings(BaseModel):
@@ -60,6 +65,40 @@ class Settings(BaseModel):
     disabled_plugins: tuple[str, ...] = Field(
         (), description="Names of plugins (default or installed) not to register."
     )
+    environment: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses to start without a strong secret key and logs JSON.",
+    )
+    log_format: Literal["text", "json"] | None = Field(
+        None, description="`json` (Cloud Logging) or `text`; default: json in production."
+    )
+
+    @property
+    def json_logs(self) -> bool:
+        """Whether logs go to stdout as one JSON object per line."""
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.environment == "production"
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not serve real users (empty when they may)."""
+        problems = []
+        if "secret_key" not in self.model_fields_set:
+            problems.append(
+                "EDUVERSE_SECRET_KEY is not set: every instance would sign tokens with its own"
+                " random key (set one, e.g. from Secret Manager)"
+            )
+        elif (
+            len(self.secret_key) < MIN_SECRET_KEY_LENGTH
+            or self.secret_key.strip().lower() in KNOWN_WEAK_KEYS
+        ):
+            problems.append(
+                f"EDUVERSE_SECRET_KEY is weak: use at least {MIN_SECRET_KEY_LENGTH} random"
+                " characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.storage.startswith("sqlite://:memory:"):
+            problems.append("EDUVERSE_STORAGE is in memory: every record is lost on restart")
+        return problems
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -71,6 +110,8 @@ class Settings(BaseModel):
             "SECRET_KEY": "secret_key",
             "DEFAULT_PACK": "default_pack",
             "DEFAULT_GRADER": "default_grader",
+            "ENV": "environment",
+            "LOG_FORMAT": "log_format",
         }
         for var, field in simple.items():
             if env.get(ENV_PREFIX + var):

@@ -12,10 +12,12 @@ from importlib import import_module
 from flask import Blueprint, Flask
 
 from eduverse_core import Eduverse, Settings
+from eduverse_core.errors import StartupError
 
 from . import bearer
 from .cors import enable_cors
 from .errors import register_error_handlers
+from .logs import configure_json_logging
 from .security import add_security_headers
 
 MAX_BODY_BYTES = 256 * 1024  # code is capped at 64 KiB; anything bigger is abuse or a mistake
@@ -25,8 +27,17 @@ BLUEPRINT_MODULES = ("health", "auth", "packs", "meta", "learner", "instructor",
 
 
 def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = None) -> Flask:
-    """Build the app around one :class:`Eduverse` (created from the environment if not given)."""
-    ev = eduverse if eduverse is not None else Eduverse(settings)
+    """Build the app around one :class:`Eduverse` (created from the environment if not given).
+
+    In production (``EDUVERSE_ENV=production``) it refuses to start on settings that would
+    lose data or let tokens be forged (:meth:`Settings.production_problems`).
+    """
+    chosen = eduverse.settings if eduverse is not None else (settings or Settings.from_env())
+    if chosen.json_logs:
+        configure_json_logging()
+    if chosen.environment == "production" and (problems := chosen.production_problems()):
+        raise StartupError("refusing to start in production: " + "; ".join(problems))
+    ev = eduverse if eduverse is not None else Eduverse(chosen)
     if not ev.pm.is_registered(bearer):
         ev.pm.register(bearer, name="web_bearer")
     app = Flask(__name__, static_folder=None)  # built assets are served by webapp.pages

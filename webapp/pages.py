@@ -38,17 +38,18 @@ def _manifest(build_dir: Path, mtime: float) -> dict[str, Any]:
     return data
 
 
-def manifest(build_dir: Path = BUILD_DIR) -> dict[str, Any] | None:
+def manifest(build_dir: Path | None = None) -> dict[str, Any] | None:
     """The build manifest, or None when the assets were never built."""
-    path = build_dir / "manifest.json"
+    folder = build_dir or BUILD_DIR
+    path = folder / "manifest.json"
     try:
-        return _manifest(build_dir, path.stat().st_mtime)
+        return _manifest(folder, path.stat().st_mtime)
     except FileNotFoundError:
         return None
 
 
 def _accepted(encoding: str) -> bool:
-    return encoding in request.accept_encodings and request.accept_encodings[encoding] > 0
+    return request.accept_encodings[encoding] > 0  # quality 0 when not listed
 
 
 def send_built(path: Path, *, cache_control: str) -> Response:
