@@ -13,7 +13,7 @@ ASSET_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.m
 NODE_STAMP := frontend/node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api clean
+.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api bench-web clean
 
 setup: $(STAMP) assets
 
@@ -61,7 +61,7 @@ pytest: setup browser
 schemas: setup
 	$(BIN)/eduverse schema --write
 
-bench: bench-core bench-grading bench-api
+bench: bench-core bench-grading bench-api bench-web
 
 bench-core: setup
 	$(BIN)/python bench/bench_core.py
@@ -71,6 +71,9 @@ bench-grading: setup
 
 bench-api: setup
 	$(BIN)/python bench/bench_api.py
+
+bench-web: setup browser
+	$(BIN)/python bench/bench_web.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules webapp/static/build build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

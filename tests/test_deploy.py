@@ -66,7 +66,8 @@ def test_dockerfile_builds_assets_in_node_and_runs_slim_python_as_non_root() -> 
     froms = [rest for word, rest in dockerfile_instructions() if word == "FROM"]
     assert froms[0].startswith("node:20") and froms[-1].startswith("python:3.12-slim")
     words = dict(runtime_stage())
-    assert words["USER"] not in ("root", "0")
+    run_as = next(rest for word, rest in runtime_stage() if word == "ARG" and "RUN_AS" in rest)
+    assert words["USER"] == "${RUN_AS}" and run_as == "RUN_AS=10001"  # non-root by default
     assert "HEALTHCHECK" in words and "/healthz" in words["HEALTHCHECK"]
     assert "COPY" in words and any(
         "--from=assets" in rest for w, rest in runtime_stage() if w == "COPY"

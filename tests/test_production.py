@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -139,3 +140,20 @@ def test_gunicorn_config_binds_port_and_closes_the_app_on_worker_exit() -> None:
     with pytest.raises(StorageError):
         storage.ping()  # the worker's connections are closed
     gunicorn_conf.worker_exit(None, SimpleNamespace())  # a worker without an app is fine
+
+
+def test_production_server_process_is_not_dumpable(tmp_path: Path) -> None:
+    """Same-uid processes (learner code when the server is not root) cannot read a
+    non-dumpable process's /proc/<pid>/environ, where the secret key lives."""
+    script = (
+        "import ctypes, sys\n"
+        "from eduverse_core import Settings\n"
+        "from webapp import create_app\n"
+        f"create_app(Settings(environment='production', log_format='text', secret_key={STRONG!r},"
+        f" storage='sqlite:///{tmp_path}/p.db', load_entry_points=False))\n"
+        "print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0"

@@ -18,7 +18,7 @@ from . import bearer
 from .cors import enable_cors
 from .errors import register_error_handlers
 from .logs import configure_json_logging
-from .security import add_security_headers
+from .security import add_security_headers, make_process_undumpable
 
 MAX_BODY_BYTES = 256 * 1024  # code is capped at 64 KiB; anything bigger is abuse or a mistake
 
@@ -30,13 +30,16 @@ def create_app(settings: Settings | None = None, *, eduverse: Eduverse | None = 
     """Build the app around one :class:`Eduverse` (created from the environment if not given).
 
     In production (``EDUVERSE_ENV=production``) it refuses to start on settings that would
-    lose data or let tokens be forged (:meth:`Settings.production_problems`).
+    lose data or let tokens be forged (:meth:`Settings.production_problems`), and makes the
+    process non-dumpable so that code of the same uid cannot read its memory or environment.
     """
     chosen = eduverse.settings if eduverse is not None else (settings or Settings.from_env())
     if chosen.json_logs:
         configure_json_logging()
     if chosen.environment == "production" and (problems := chosen.production_problems()):
         raise StartupError("refusing to start in production: " + "; ".join(problems))
+    if chosen.environment == "production":
+        make_process_undumpable()  # learner code of the same uid cannot read our environment
     ev = eduverse if eduverse is not None else Eduverse(chosen)
     if not ev.pm.is_registered(bearer):
         ev.pm.register(bearer, name="web_bearer")

@@ -7,6 +7,9 @@ worker compile WebAssembly; it does not allow JavaScript ``eval``.
 
 from __future__ import annotations
 
+import ctypes
+import sys
+
 from flask import Flask, Response
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -44,3 +47,22 @@ def add_security_headers(app: Flask) -> None:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+PR_SET_DUMPABLE = 4
+PR_GET_DUMPABLE = 3
+
+
+def make_process_undumpable() -> bool:
+    """Mark this server process not dumpable (Linux): processes of the same uid — learner code
+    when the server is not root — can then neither read its ``/proc/<pid>/environ`` (the secret
+    key) or memory nor attach a debugger to it. Returns whether it took effect."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            return False
+        return int(libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
