@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from eduverse_core import Eduverse
-from eduverse_core.models import ClassDetails, User
+from eduverse_core.models import ClassDetails, Outcome, User
 from webapp import create_app
 
 from fakes import InProcessGrader, TestPlugin, test_settings
@@ -37,10 +37,11 @@ class World:
     """One app with a class, its instructor and a member, shared by every fuzz case."""
 
     def __init__(self) -> None:
-        # The real sandbox grades whatever code the fuzzer sends: nothing runs in this process.
-        self.ev = Eduverse(
-            test_settings(default_grader="sandbox"), plugins=[TestPlugin(InProcessGrader())]
-        )
+        # Fuzzed code never runs in this process: the test pack's grader only gives verdicts
+        # (forced), and /api/run uses the real sandbox.
+        grader = InProcessGrader()
+        grader.forced = Outcome.FAILED
+        self.ev = Eduverse(test_settings(default_grader="sandbox"), plugins=[TestPlugin(grader)])
         self.app = create_app(eduverse=self.ev)
         accounts = self.ev.accounts
         self.instructor = accounts.create_user("prof@fuzz.org", "Prof", PASSWORD, role="instructor")
