@@ -13,7 +13,7 @@ ASSET_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.m
 NODE_STAMP := frontend/node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api bench-web fuzz clean
+.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api bench-web fuzz soak clean
 
 setup: $(STAMP) assets
 
@@ -60,6 +60,10 @@ pytest: setup browser
 # The API fuzzer for longer than make test runs it (same test, more examples per operation).
 fuzz: setup
 	EDUVERSE_FUZZ_EXAMPLES=$${EDUVERSE_FUZZ_EXAMPLES:-300} $(BIN)/pytest -q tests/test_fuzz_api.py
+
+# Ten minutes of steady load at half the measured maximum (make test runs one minute of it).
+soak: setup
+	EDUVERSE_SOAK_SECONDS=$${EDUVERSE_SOAK_SECONDS:-600} $(BIN)/pytest -q -s tests/reliability/test_soak.py
 
 # Regenerate the JSON Schemas from the models (a test fails when they drift).
 schemas: setup

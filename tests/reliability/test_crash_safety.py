@@ -6,73 +6,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from reliability_support import Api
+from reliability_support import production_server, sign_up
 
 WRITERS = 6
 WRITE_SECONDS = 3.0
-SECRET = "crash-safety-secret-0123456789-abcdefghij"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def production_server(db: Path) -> Iterator[tuple[Api, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EDUVERSE_")}
-    env.update(
-        PORT=str(port),
-        WEB_CONCURRENCY="2",
-        EDUVERSE_STORAGE=f"sqlite:///{db}",
-        EDUVERSE_SECRET_KEY=SECRET,
-        EDUVERSE_ALLOW_INSTRUCTOR_SIGNUP="1",
-        EDUVERSE_LOAD_ENTRY_POINTS="0",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    process = subprocess.Popen(
-        ["gunicorn", "--config", "python:webapp.gunicorn_conf", "--bind", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    api = Api(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if api.call("GET", "/readyz")[0] == 200:
-                break
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.2)
-    try:
-        yield api, process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-
-
-def sign_up(api: Api, email: str, role: str = "student") -> str:
-    body = {"email": email, "name": email.split("@")[0], "password": "crash test pw", "role": role}
-    status, data = api.call("POST", "/api/auth/signup", body)
-    assert status == 201, data
-    return str(data["token"])
 
 
 def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
