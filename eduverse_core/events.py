@@ -20,6 +20,7 @@ CLASS_LEFT = "class-left"
 QUESTION_ASKED = "question-asked"
 QUESTION_ANSWERED = "question-answered"
 REFLECTION_SUBMITTED = "reflection-submitted"
+PASSWORD_RESET = "password-reset"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/api/classes/{class_id}/invite-code", None, OWNER),
     ("GET", "/api/classes/{class_id}/members", None, OWNER),
     ("GET", "/api/classes/{class_id}/members/{user_id}/live-code", None, OWNER),
+    ("POST", "/api/classes/{class_id}/members/{user_id}/password-reset", None, OWNER),
     ("GET", "/api/classes/{class_id}/monitor", None, OWNER),
     ("GET", "/api/classes/{class_id}/questions", None, OWNER),
     ("POST", "/api/questions/{question_id}/answer", {"answer": "Because."}, OWNER),

@@ -159,6 +159,13 @@ class MemberCodeOut(Ok):
     online: bool
 
 
+class PasswordResetOut(Ok):
+    user_id: str
+    temporary_password: str = Field(
+        description="Shown once: give it to the learner, who should change it after logging in."
+    )
+
+
 class MemberActivityOut(MemberState):
     live_code: str = Field(description="The latest editor text.")
     live_code_cycle: str | None = Field(description="Id of the cycle the live code belongs to.")
@@ -305,6 +312,20 @@ def live_code(actor: User, class_id: str, user_id: str) -> MemberCodeOut:
         last_active=progress.last_active,
         online=is_online(progress),
     )
+
+
+@api.route(
+    bp,
+    "POST",
+    "/api/classes/<class_id>/members/<user_id>/password-reset",
+    auth="instructor",
+    summary="Give a member a temporary password",
+    response=PasswordResetOut,
+)
+def reset_member_password(actor: User, class_id: str, user_id: str) -> PasswordResetOut:
+    """For a learner who forgot their password: a temporary one, once; their sessions end."""
+    temporary = eduverse().classes.reset_member_password(actor, class_id, user_id)
+    return PasswordResetOut(user_id=user_id, temporary_password=temporary)
 
 
 @api.route(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import sys
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -40,12 +40,16 @@ HEADERS = {
 
 
 def add_security_headers(app: Flask) -> None:
-    """Send :data:`HEADERS` with every response (a view may set a stricter value first)."""
+    """Send :data:`HEADERS` with every response (a view may set a stricter value first).
+    API answers are personal (progress, a temporary password): nothing may store them unless
+    the view says otherwise (the monitor feed revalidates with its ETag)."""
 
     @app.after_request
     def _headers(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

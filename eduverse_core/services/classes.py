@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from .. import events
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..passwords import hash_password
 from ..models import (
     INVITE_ALPHABET,
     INVITE_CODE_LENGTH,
@@ -33,6 +34,12 @@ _CODE_ATTEMPTS = 20  # 31^6 ≈ 887M codes: a collision twice in a row is alread
 MONITOR_LOOKBACK = timedelta(seconds=5)
 EXPORT_PAGE_SIZE = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def generate_temporary_password() -> str:
+    """Twelve characters in three groups (``K7PX-M2QD-R9TB``): easy to read aloud, ~60 bits."""
+    groups = ("".join(secrets.choice(INVITE_ALPHABET) for _ in range(4)) for _ in range(3))
+    return "-".join(groups)
 
 
 def generate_invite_code() -> str:
@@ -210,15 +217,41 @@ class ClassService(Service):
             views.append(MemberView(user, membership, p, is_online(p)))
         return views
 
-    def member_progress(self, actor: User, class_id: str, student_id: str) -> Progress:
-        """One member's progress (incl. live code), for the class's instructor only."""
+    def _owned_member(self, actor: User, class_id: str, student_id: str) -> Classroom:
+        """The actor's class ``class_id``, checking ``student_id`` is in it (``404
+        not_a_member`` otherwise, so the class's pages cannot probe other learners)."""
         self.require_role(actor, "instructor")
         classroom = self.owned_classroom(actor, class_id)
         membership = self.storage.get_membership(student_id)
         if membership is None or membership.class_id != class_id:
             raise NotFound(f"{student_id!r} is not in class {class_id!r}", code="not_a_member")
+        return classroom
+
+    def member_progress(self, actor: User, class_id: str, student_id: str) -> Progress:
+        """One member's progress (incl. live code), for the class's instructor only."""
+        classroom = self._owned_member(actor, class_id, student_id)
         stored = self.storage.get_progress(student_id, classroom.pack_id)
         return stored or Progress(user_id=student_id, pack_id=classroom.pack_id)
+
+    def reset_member_password(self, actor: User, class_id: str, student_id: str) -> str:
+        """Give a member who forgot their password a temporary one, shown once to their
+        class's instructor; every session of the member ends (``token_version`` bumps).
+        Returns the temporary password (only its hash is stored)."""
+        self._owned_member(actor, class_id, student_id)
+        member = self.storage.get_user(student_id)
+        if member is None:
+            raise NotFound(f"no user {student_id!r}", code="user_not_found")
+        temporary = generate_temporary_password()
+        self.storage.update_user(
+            member.model_copy(
+                update={
+                    "password_hash": hash_password(temporary),
+                    "token_version": member.token_version + 1,
+                }
+            )
+        )
+        self.ev.track(events.PASSWORD_RESET, actor.id, class_id=class_id, user_id=student_id)
+        return temporary
 
     def monitor(self, actor: User, class_id: str, since: str | None = None) -> MonitorFeed:
         """What changed in the class since the cursor ``since`` (everything without one).
