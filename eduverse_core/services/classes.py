@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 from .. import events
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..passwords import hash_password
 from ..models import (
     INVITE_ALPHABET,
     INVITE_CODE_LENGTH,
@@ -22,6 +21,7 @@ from ..models import (
     SubmissionLog,
     User,
 )
+from ..passwords import hash_password
 from .base import Service, new_id
 from .progress import is_online
 
