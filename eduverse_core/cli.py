@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 import click
 
@@ -390,6 +391,226 @@ def pack_check(
         summary = f"{report.cycles} cycles, {report.checks} checks, {len(report.failures)} {noun}"
         click.echo(summary, err=True)
     ctx.exit(EXIT_PROBLEM if report.failures else 0)
+
+
+# -- backups --------------------------------------------------------------------------------
+@cli.command("export")
+@click.argument("file", metavar="FILE")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@clean_errors
+def export_cmd(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Write every record of the store to FILE as JSON Lines (`-`: stdout): a portable backup
+    that `eduverse import` restores into any storage backend.
+
+    FILE holds password hashes: it is created readable by its owner only (mode 0600), written
+    under a temporary name and renamed when complete.
+    """
+    from .services.backup import ExportSummary, export_records
+
+    to_stdout = file == "-"
+    if to_stdout and as_json:
+        fail("--json needs a FILE: with `-` the export itself goes to stdout", EXIT_USAGE)
+    path = Path(file)
+    if not to_stdout and path.is_dir():
+        fail(f"{file!r} is a folder", EXIT_USAGE)
+    if not to_stdout and not path.absolute().parent.is_dir():
+        fail(f"folder {str(path.absolute().parent)!r} does not exist", EXIT_USAGE)
+    ev = get_eduverse(ctx)
+    storage, pack_ids = ev.storage, _known_pack_ids(ev)
+
+    def write(out: IO[str]) -> ExportSummary:
+        with _record_bar("exporting", None, not as_json) as on_record:
+            return export_records(storage, pack_ids, out, on_record=on_record)
+
+    summary = _export_to_stdout(write) if to_stdout else _write_privately(path, write)
+    if as_json:
+        echo_json({"file": file, "records": summary.total, "counts": summary.counts})
+    else:
+        click.echo(_counts_line("exported", summary.total, summary.counts), err=to_stdout)
+
+
+@cli.command("import")
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add the records to a store that is not empty; records that collide with stored"
+    " ones are skipped and reported.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@clean_errors
+def import_cmd(ctx: click.Context, file: str, force: bool, as_json: bool) -> None:
+    """Restore an export (FILE, `-`: stdin) into the configured store, which must be empty.
+
+    The whole file is checked before anything is stored. Counters are rebuilt from the logs
+    and reflections, then compared with the exported ones: a difference is a warning. Exit 1
+    for a broken file, a store that is not empty (without --force) or any skipped record.
+    """
+    from .services.backup import import_records, require_empty, verify_backup
+
+    storage = get_eduverse(ctx).storage
+    if not force:
+        require_empty(storage)
+    show = not as_json
+    with _import_source(file) as source:
+        with _record_bar("checking", None, show) as on_record:
+            counts = verify_backup(source, on_record)
+        source.seek(0)
+        with _record_bar("importing", sum(counts.values()), show) as on_record:
+            report = import_records(storage, source, force=force, on_record=on_record)
+    if as_json:
+        echo_json(
+            {
+                "records": report.total,
+                "counts": report.counts,
+                "scopes_checked": report.scopes_checked,
+                "conflict_count": report.conflict_count,
+                "conflicts": report.conflicts,
+                "warnings": report.warnings,
+            }
+        )
+    else:
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for conflict in report.conflicts:
+            click.echo(f"conflict: {conflict}", err=True)
+        unlisted = report.conflict_count - len(report.conflicts)
+        if unlisted:
+            click.echo(f"conflict: … and {unlisted} more", err=True)
+        line = _counts_line("imported", report.total, report.counts)
+        scopes = report.scopes_checked
+        line += f"; counters rebuilt, {_number(scopes)} scope{'s' * (scopes != 1)} checked"
+        if report.warnings:
+            line += f" ({_number(len(report.warnings))} differ)"
+        if report.conflict_count:
+            line += f"; {_number(report.conflict_count)} skipped as conflicts"
+        click.echo(line)
+    ctx.exit(EXIT_PROBLEM if report.conflict_count else 0)
+
+
+_KIND_LABELS = {
+    "user": "users",
+    "classroom": "classrooms",
+    "membership": "memberships",
+    "question": "questions",
+    "submission": "submissions",
+    "reflection": "reflections",
+    "progress": "progress",
+    "counters": "counter scopes",
+}
+
+
+def _number(n: int) -> str:
+    """``1 234``: digits grouped by thousands with spaces."""
+    return f"{n:,}".replace(",", " ")
+
+
+def _counts_line(verb: str, total: int, counts: dict[str, int]) -> str:
+    """``exported 1 234 records: users 60, classrooms 2, …``."""
+    parts = ", ".join(f"{_KIND_LABELS.get(k, k)} {_number(n)}" for k, n in counts.items())
+    return f"{verb} {_number(total)} record{'s' * (total != 1)}: {parts}"
+
+
+def _known_pack_ids(ev: Any) -> list[str]:
+    """The registered packs' ids. A pack that fails to load must not prevent a backup: warn,
+    and fall back on the default pack (the export adds every pack the data names)."""
+    try:
+        return cast(list[str], ev.packs.names())
+    except EduverseError as exc:
+        click.echo(
+            f"warning: packs not loaded ({exc.message}); progress is exported for the default"
+            " pack and the packs that classes, logs and reflections name",
+            err=True,
+        )
+        return [ev.settings.default_pack]
+
+
+@contextmanager
+def _record_bar(
+    label: str, total: int | None, show: bool
+) -> Iterator[Callable[[str], None] | None]:
+    """A progress bar on stderr (a terminal only) advanced by the callback it yields, once
+    per record; None when not shown."""
+    if not (show and sys.stderr.isatty()):
+        yield None
+        return
+
+    def by_hand() -> Iterator[str]:
+        # click needs an iterable or a length; an empty generator has neither a length nor
+        # items, so the bar counts without a total and is advanced by `update` only.
+        yield from ()
+
+    with click.progressbar(
+        by_hand(),
+        length=total,
+        label=label,
+        file=sys.stderr,
+        show_pos=True,
+        show_percent=total is not None,
+        item_show_func=lambda kind: kind,
+        update_min_steps=50,
+    ) as bar:
+
+        def advance(kind: str) -> None:
+            bar.update(1, kind)
+
+        yield advance
+
+
+_T = TypeVar("_T")
+
+
+def _write_privately(path: Path, write: Callable[[IO[str]], _T]) -> _T:
+    """Run ``write`` on a new file beside ``path`` created with mode 0600, then rename it to
+    ``path``: a failed or interrupted export never leaves a partial file under that name."""
+    import os
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(dir=path.absolute().parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            result = write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _export_to_stdout(write: Callable[[IO[str]], _T]) -> _T:
+    """Run ``write`` on stdout, encoded as UTF-8 whatever the terminal's encoding."""
+    import io
+
+    sys.stdout.flush()  # anything echoed before goes first
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+    try:
+        return write(out)
+    finally:
+        out.flush()
+        out.detach()  # stdout stays open
+
+
+@contextmanager
+def _import_source(file: str) -> Iterator[IO[bytes]]:
+    """FILE opened for reading in binary (the import reads it twice), or stdin copied to an
+    anonymous temporary file (mode 0600, removed on close) when FILE is `-`."""
+    import shutil
+    import tempfile
+
+    if file == "-":
+        with tempfile.TemporaryFile() as copy:
+            shutil.copyfileobj(sys.stdin.buffer, copy)
+            copy.seek(0)
+            yield copy
+        return
+    if not Path(file).is_file():
+        fail(f"file {file!r} not found", EXIT_USAGE)
+    with open(file, "rb") as source:
+        yield source
 
 
 def main() -> None:
