@@ -175,7 +175,8 @@ def main() -> int:
     )
     print(f"  editor accepts input after:         {med(ready):7.0f} ms from navigation")
     print(
-        f"  first Run (fetches Pyodide):        {med(pyodide_kb):7.1f} KB, output after {med(first_run):.2f} s"
+        f"  first Run (fetches Pyodide):        {med(pyodide_kb):7.1f} KB,"
+        f" output after {med(first_run):.2f} s"
     )
     print(
         f"  Run after reload (service worker):  {med(cached):7.1f} KB of Pyodide from the network,"
