@@ -40,3 +40,124 @@ def sign_up(page: Page, name: str, *, role: str = "student", email: str | None =
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/#/instructor" if role == "instructor" else "**/#/learn")
     return address
+
+
+# -- HTTP API helpers (the instructor tests drive the learner's side through the API) -----------
+def api_request(
+    server_url: str,
+    method: str,
+    path: str,
+    body: object = None,
+    token: str | None = None,
+) -> tuple[int, object]:
+    """Call the JSON API; returns (status, decoded JSON or text). Never raises on 4xx/5xx."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(server_url + path, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    text = raw.decode("utf-8-sig")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+def api_call(
+    server_url: str, method: str, path: str, body: object = None, token: str | None = None
+) -> dict:
+    """Like api_request, but the call must succeed (2xx); returns the JSON body."""
+    status, payload = api_request(server_url, method, path, body, token)
+    assert 200 <= status < 300, f"{method} {path} answered {status}: {payload}"
+    assert isinstance(payload, dict), payload
+    return payload
+
+
+def api_sign_up(server_url: str, name: str, *, role: str = "student") -> dict:
+    """Sign up through the API; returns the session answer ({token, user, …})."""
+    body = {"email": unique_email(f"api-{role}"), "name": name, "password": PASSWORD, "role": role}
+    return api_call(server_url, "POST", "/api/auth/signup", body)
+
+
+def instructor_page_token(page: Page) -> str:
+    """The bearer token the app stored after logging in (to check the page against the API)."""
+    value = page.evaluate("localStorage.getItem('eduverse.token')")
+    assert isinstance(value, str) and value, "the page holds no token"
+    return value
+
+
+# -- helpers for the learner-flow tests (API calls with a bearer token, pack solutions) ---------
+def page_token(page: Page) -> str:
+    """The bearer token the app stored for the user logged in on ``page``."""
+    token = page.evaluate("() => localStorage.getItem('eduverse.token')")
+    assert token, "nobody is logged in on this page"
+    return str(token)
+
+
+def call_api(
+    page: Page, method: str, path: str, token: str | None = None, body: object = None
+) -> dict:
+    """Call the JSON API from the page's context; fails the test on an error status."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = page.request.fetch(path, method=method, headers=headers, data=body)
+    assert response.ok, f"{method} {path}: {response.status} {response.text()}"
+    answer: dict = response.json()
+    return answer
+
+
+def instructor_with_class(page: Page, name: str = "Prof. Test") -> tuple[str, str]:
+    """Sign an instructor up through the API and create a class: (token, invite code)."""
+    signup = call_api(
+        page,
+        "POST",
+        "/api/auth/signup",
+        body={
+            "email": unique_email("teacher"),
+            "name": name,
+            "password": PASSWORD,
+            "role": "instructor",
+        },
+    )
+    token = str(signup["token"])
+    created = call_api(
+        page, "POST", "/api/classes", token, {"subject": "Python 1", "year": 2025, "semester": "1"}
+    )
+    return token, str(created["class"]["invite_code"])
+
+
+def solution(ev: Eduverse, week: int, position: int, track: str = "beginner") -> str:
+    """The reference solution of a cycle (1-based position) of the bundled course."""
+    cycle = ev.pack("logicore").weeks[week - 1].cycles[position - 1]
+    return str(getattr(cycle, track).solution)
+
+
+def pass_cycles(page: Page, ev: Eduverse, week: int, positions: list[int]) -> None:
+    """Pass cycles with their reference solutions through the API, as the page's learner."""
+    token = page_token(page)
+    for position in positions:
+        answer = call_api(
+            page,
+            "POST",
+            "/api/submissions",
+            token,
+            {
+                "pack_id": "logicore",
+                "week": week,
+                "cycle": position,
+                "track": "beginner",
+                "code": solution(ev, week, position),
+                "locale": "en",
+            },
+        )
+        assert answer["outcome"] == "passed", answer["message"]
