@@ -13,15 +13,16 @@ ASSET_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.m
 NODE_STAMP := frontend/node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api bench-web fuzz soak clean
+.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api bench-web fuzz soak screenshots clean
 
 setup: $(STAMP) assets
 
 # Re-install whenever the project's dependency list changes.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml plugins/eduverse-firestore/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e plugins/eduverse-firestore
 	@touch $(STAMP)
 
 # The browser app: npm packages (locked), then esbuild bundles into webapp/static/build/.
@@ -53,9 +54,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy eduverse_core
 	$(BIN)/mypy --strict webapp
+	$(BIN)/mypy --strict plugins/eduverse-firestore/eduverse_firestore plugins/eduverse-firestore/tests
 
 pytest: setup browser
 	$(BIN)/pytest
+	$(BIN)/pytest plugins/eduverse-firestore/tests
 
 # The API fuzzer for longer than make test runs it (same test, more examples per operation).
 fuzz: setup
@@ -64,6 +67,10 @@ fuzz: setup
 # Ten minutes of steady load at half the measured maximum (make test runs one minute of it).
 soak: setup
 	EDUVERSE_SOAK_SECONDS=$${EDUVERSE_SOAK_SECONDS:-600} $(BIN)/pytest -q -s tests/reliability/test_soak.py
+
+# PNGs of every main page, desktop and phone, for the README (docs/screenshots/).
+screenshots: setup browser
+	$(BIN)/python tools/screenshots.py
 
 # Regenerate the JSON Schemas from the models (a test fails when they drift).
 schemas: setup

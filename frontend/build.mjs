@@ -12,7 +12,10 @@ import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const out = path.resolve(here, "../webapp/static/build");
+// Built into a sibling folder and swapped in at the end, so a running server never serves a
+// half-written build.
+const final = path.resolve(here, "../webapp/static/build");
+const out = `${final}.next`;
 const watch = process.argv.includes("--watch");
 const pyodideVersion = JSON.parse(
   fs.readFileSync(path.join(here, "node_modules/pyodide/package.json"), "utf8"),
@@ -110,7 +113,12 @@ async function bundle() {
   manifest.version = version;
   fs.writeFileSync(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2));
   compressAll(out);
-  step(`done: ${out}`);
+  const old = `${final}.old`;
+  fs.rmSync(old, { recursive: true, force: true });
+  if (fs.existsSync(final)) fs.renameSync(final, old);
+  fs.renameSync(out, final);
+  fs.rmSync(old, { recursive: true, force: true });
+  step(`done: ${final}`);
 }
 
 function compressAll(dir) {
