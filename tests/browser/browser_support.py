@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,10 +54,6 @@ def api_request(
     token: str | None = None,
 ) -> tuple[int, object]:
     """Call the JSON API; returns (status, decoded JSON or text). Never raises on 4xx/5xx."""
-    import json
-    import urllib.error
-    import urllib.request
-
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(server_url + path, data=data, method=method)
     request.add_header("Accept", "application/json")
@@ -88,13 +87,6 @@ def api_sign_up(server_url: str, name: str, *, role: str = "student") -> dict:
     """Sign up through the API; returns the session answer ({token, user, …})."""
     body = {"email": unique_email(f"api-{role}"), "name": name, "password": PASSWORD, "role": role}
     return api_call(server_url, "POST", "/api/auth/signup", body)
-
-
-def instructor_page_token(page: Page) -> str:
-    """The bearer token the app stored after logging in (to check the page against the API)."""
-    value = page.evaluate("localStorage.getItem('eduverse.token')")
-    assert isinstance(value, str) and value, "the page holds no token"
-    return value
 
 
 # -- helpers for the learner-flow tests (API calls with a bearer token, pack solutions) ---------

@@ -22,7 +22,7 @@ from browser_support import (
     api_call,
     api_request,
     api_sign_up,
-    instructor_page_token,
+    page_token,
     sign_up,
 )
 from playwright.sync_api import Page, Request, expect
@@ -82,7 +82,7 @@ def instructor_page(new_page: PageFactory, name: str = "Prof. Grace", **options:
 def api_class(server: LiveServer, page: Page, subject: str, **details: Any) -> dict:
     """Create a class through the API with the page's instructor token."""
     body = {"subject": subject, "year": 2026, "semester": "1", **details}
-    token = instructor_page_token(page)
+    token = page_token(page)
     return api_call(server.url, "POST", "/api/classes", body, token)["class"]
 
 
@@ -101,7 +101,7 @@ def test_instructor_creates_a_class_copies_and_regenerates_its_invite_code(
     new_page: PageFactory, live_server: LiveServer
 ) -> None:
     page = instructor_page(new_page, permissions=["clipboard-read", "clipboard-write"])
-    token = instructor_page_token(page)
+    token = page_token(page)
     expect(page.get_by_text("No classes yet")).to_be_visible()
 
     # The API's validation message is shown, and the field it names is marked.
@@ -205,7 +205,7 @@ def test_deleting_a_class_asks_for_confirmation(
     expect(dialog).to_be_hidden()
     expect(card).to_have_count(0)
     expect(page.locator("#notices")).to_contain_text("deleted")
-    token = instructor_page_token(page)
+    token = page_token(page)
     left = api_call(live_server.url, "GET", "/api/classes", token=token)["classes"]
     assert [c["id"] for c in left] == [keep["id"]]
     assert learner.call("GET", "/api/me")["class"] is None
@@ -369,7 +369,7 @@ def test_the_report_shows_the_analytics_figures_and_the_progress_csv_downloads(
             },
         },
     )
-    token = instructor_page_token(page)
+    token = page_token(page)
     analytics = api_call(
         live_server.url, "GET", f"/api/classes/{classroom['id']}/analytics", token=token
     )["analytics"]
