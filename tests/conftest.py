@@ -12,9 +12,7 @@ from eduverse_core import Eduverse
 from eduverse_core.models import ClassDetails, Classroom, User
 from webapp import create_app
 
-from fakes import EventRecorder, InProcessGrader, TestPlugin, test_settings
-
-PASSWORD = "correct horse battery"
+from fakes import PASSWORD, EventRecorder, InProcessGrader, TestPlugin, test_settings
 
 
 @pytest.fixture

@@ -18,6 +18,9 @@ from eduverse_core.grading.base import GradeRequest, GradeResult
 from eduverse_core.grading.helpers import namespace_helpers
 from eduverse_core.models import Outcome, ScenarioPack
 
+PASSWORD = "correct horse battery"
+"""The password of the accounts the shared fixtures create."""
+
 
 class InProcessGrader:
     """Grades by ``exec`` in-process. Set ``forced`` to make every verdict that outcome."""

@@ -12,8 +12,7 @@ from web_support import auth, call
 from eduverse_core import Eduverse
 from eduverse_core.models import Classroom, User
 
-from conftest import PASSWORD
-from fakes import EventRecorder
+from fakes import PASSWORD, EventRecorder
 
 
 def log_in(client: FlaskClient, email: str, password: str) -> int:

@@ -16,7 +16,7 @@ from eduverse_core import (
 from eduverse_core.models import User
 from eduverse_core.passwords import hash_password, needs_rehash, verify_password
 
-from conftest import PASSWORD
+from fakes import PASSWORD
 
 
 def test_sign_up_normalises_the_email_and_hashes_with_scrypt(ev: Eduverse) -> None:

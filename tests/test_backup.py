@@ -42,8 +42,7 @@ from eduverse_core.services.backup import (
 from eduverse_core.services.submissions import submission_counters
 from eduverse_core.storage import KST, Storage, make_submission, make_user
 
-from conftest import PASSWORD
-from fakes import InProcessGrader, TestPlugin, test_settings
+from fakes import PASSWORD, InProcessGrader, TestPlugin, test_settings
 
 ENV_BASE = {
     "EDUVERSE_LOAD_ENTRY_POINTS": "0",

@@ -13,7 +13,7 @@ from web_support import auth, documented_matrix, matrix_statuses, row
 from eduverse_core import Eduverse
 from eduverse_core.models import User, utcnow
 
-from conftest import PASSWORD
+from fakes import PASSWORD
 
 
 def login(client: FlaskClient, email: str, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
