@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from eduverse_firestore.emulator import Emulator, EmulatorError, running_emulator
 from flask.testing import FlaskClient
 
 from eduverse_core import Eduverse
@@ -94,3 +95,15 @@ def callers(
         "instructor": instructor,
         "other_instructor": other_instructor,
     }
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """Google's Firestore emulator for the tests that run the app on Firestore; it fails
+    (never skips) when the emulator is missing. Each user picks a fresh project id
+    (``eduverse_firestore.emulator.new_project``), so nothing needs resetting between tests."""
+    try:
+        with running_emulator(tmp_path_factory.mktemp("firestore")) as emulator:
+            yield emulator
+    except EmulatorError as exc:
+        pytest.fail(str(exc), pytrace=False)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
+from eduverse_firestore.emulator import Emulator, new_project
 
 from eduverse_core import Eduverse, Settings
 
@@ -119,15 +120,26 @@ def container_env(port: int, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def container(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """The image's CMD, run here with the image's environment (SQLite file storage)."""
+@pytest.fixture(params=["firestore", "sqlite"])
+def container(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """The image's CMD, run here with the image's environment: on the Firestore emulator as
+    on Cloud Run, and on a SQLite file as on a single machine."""
     port = free_port()
+    if request.param == "firestore":
+        emulator: Emulator = request.getfixturevalue("firestore_emulator")
+        storage = {
+            "EDUVERSE_STORAGE": f"firestore://{new_project()}",
+            "FIRESTORE_EMULATOR_HOST": emulator.host,
+        }
+    else:
+        storage = {"EDUVERSE_STORAGE": f"sqlite:///{tmp_path / 'app.db'}"}
     env = container_env(
         port,
         EDUVERSE_SECRET_KEY=STRONG_KEY,
-        EDUVERSE_STORAGE=f"sqlite:///{tmp_path / 'app.db'}",
         EDUVERSE_ALLOW_INSTRUCTOR_SIGNUP="true",
+        **storage,
     )
     process = subprocess.Popen(
         image_cmd(),

@@ -1,4 +1,5 @@
-"""Races through the real HTTP stack (a threaded server on 127.0.0.1, SQLite in a file):
+"""Races through the real HTTP stack (a threaded server on 127.0.0.1; SQLite in a file and
+the Firestore emulator):
 many requests at once must lose no update, and every aggregate must equal a recount from the
 records it summarises."""
 
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eduverse_firestore import plugin as firestore_plugin
+from eduverse_firestore.emulator import Emulator, new_project
 from reliability_support import Api, serve_in_thread
 
 from eduverse_core import Eduverse
@@ -25,13 +28,20 @@ from fakes import InProcessGrader, TestPlugin, test_settings
 PASSWORD = "concurrency password"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Eduverse, Api]]:
-    settings = test_settings(storage=f"sqlite:///{tmp_path / 'race.db'}")
-    with (
-        Eduverse(settings, plugins=[TestPlugin(InProcessGrader())]) as ev,
-        serve_in_thread(ev) as api,
-    ):
+@pytest.fixture(params=["sqlite", "firestore"])
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Eduverse, Api]]:
+    """The app over real HTTP, on a SQLite file or on a fresh Firestore emulator project."""
+    plugins: list[object] = [TestPlugin(InProcessGrader())]
+    if request.param == "firestore":
+        emulator: Emulator = request.getfixturevalue("firestore_emulator")
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", emulator.host)
+        settings = test_settings(storage=f"firestore://{new_project()}")
+        plugins.append(firestore_plugin)
+    else:
+        settings = test_settings(storage=f"sqlite:///{tmp_path / 'race.db'}")
+    with Eduverse(settings, plugins=plugins) as ev, serve_in_thread(ev) as api:
         yield ev, api
 
 

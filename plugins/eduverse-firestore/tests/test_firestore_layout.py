@@ -22,6 +22,7 @@ from eduverse_core.storage import (
     make_user,
     no_deltas,
 )
+from eduverse_firestore.emulator import Emulator
 from eduverse_firestore.layout import (
     COLLECTIONS,
     MAX_ID_BYTES,
@@ -40,7 +41,7 @@ from eduverse_firestore.queries import (
 )
 from eduverse_firestore.storage import FirestoreStorage
 
-from conftest import INDEXES_FILE, RULES_FILE, Emulator
+from conftest import INDEXES_FILE, RULES_FILE
 
 
 # -- document ids and map keys ----------------------------------------------------------------

@@ -12,10 +12,9 @@ from eduverse_core.errors import StartupError, StorageError
 from eduverse_core.plugins import ENTRY_POINT_GROUP, describe_plugins
 from eduverse_core.storage import StorageFactory, make_user
 from eduverse_firestore import plugin
+from eduverse_firestore.emulator import free_port
 from eduverse_firestore.layout import LAYOUT_VERSION, META
 from eduverse_firestore.storage import FirestoreStorage, parse_url
-
-from conftest import free_port
 
 
 # -- URLs -------------------------------------------------------------------------------------
