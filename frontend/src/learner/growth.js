@@ -91,7 +91,8 @@ export async function growthView({ view }) {
         h("section", { class: "card", "aria-labelledby": "chart-success" }, h("h2", { id: "chart-success", text: t("growth.success") }), h("div", { class: "chart-box" }, successCanvas)),
         h("section", { class: "card", "aria-labelledby": "chart-ratings" }, h("h2", { id: "chart-ratings", text: t("growth.ratings") }), h("div", { class: "chart-box" }, ratingCanvas)),
       ),
-      h("section", { class: "card table-card" }, table),
+      // Scrolls sideways on a phone: a focusable, named region so the keyboard can scroll it.
+      h("section", { class: "card table-card", tabindex: "0", role: "region", "aria-label": t("growth.table") }, table),
       h("section", { "aria-labelledby": "growth-texts" }, h("h2", { id: "growth-texts", text: t("growth.texts") }), texts),
     ),
   );

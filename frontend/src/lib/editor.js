@@ -76,8 +76,10 @@ export function createEditor(host, { doc = "", readOnly = false, label = "Code e
         syntaxHighlighting(darkHighlight),
         keymap.of([indentWithTab]),
         readOnlyState.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
+        // An explicit tab stop (an editable one already is): assistive tools then see the
+        // scrolling editor as keyboard-reachable.
         EditorView.contentAttributes.of(
-          readOnly ? { "aria-label": label, tabindex: "0", "aria-readonly": "true" } : { "aria-label": label },
+          readOnly ? { "aria-label": label, tabindex: "0", "aria-readonly": "true" } : { "aria-label": label, tabindex: "0" },
         ),
         EditorView.updateListener.of((update) => {
           if (update.docChanged && onChange) onChange(update.state.doc.toString());
