@@ -5,13 +5,14 @@ import { h, mount } from "./lib/dom.js";
 import { addStrings, locale, LOCALES, onLocaleChange, setLocale, t } from "./lib/i18n.js";
 import { rerender, route, startRouter } from "./lib/router.js";
 import { end, forget, homeFor, onSessionChange, restore, session } from "./lib/session.js";
+import { registerAccountRoutes } from "./account.js";
 import { registerAuthRoutes } from "./auth.js";
 import { learnerNav, registerLearnerRoutes } from "./learner/index.js";
 import { instructorNav, registerInstructorRoutes } from "./instructor/index.js";
 
 addStrings({
-  en: { "app.name": "EduVerse", "app.logout": "Log out", "app.language": "Language", "app.skip": "Skip to content", "app.nav": "Main" },
-  ko: { "app.name": "EduVerse", "app.logout": "로그아웃", "app.language": "언어", "app.skip": "본문으로 건너뛰기", "app.nav": "주 메뉴" },
+  en: { "app.name": "EduVerse", "app.logout": "Log out", "app.language": "Language", "app.skip": "Skip to content", "app.nav": "Main", "app.account": "Account" },
+  ko: { "app.name": "EduVerse", "app.logout": "로그아웃", "app.language": "언어", "app.skip": "본문으로 건너뛰기", "app.nav": "주 메뉴", "app.account": "계정" },
 });
 
 function renderHeader() {
@@ -37,7 +38,7 @@ function renderHeader() {
       "div",
       { class: "header-tools" },
       select,
-      current ? h("span", { class: "who", text: current.user.name }) : null,
+      current ? h("a", { class: "who", href: "#/account", title: t("app.account"), text: current.user.name, dataset: { nav: "/account" } }) : null,
       current
         ? h("button", { type: "button", class: "ghost", id: "logout", text: t("app.logout"), onclick: async () => { await end(); location.hash = "#/login"; } })
         : null,
@@ -58,6 +59,7 @@ function markCurrentNav() {
 async function main() {
   document.documentElement.lang = locale();
   registerAuthRoutes();
+  registerAccountRoutes();
   registerLearnerRoutes();
   registerInstructorRoutes();
   route("/", async () => {}, { public: true });

@@ -100,6 +100,7 @@ def test_every_main_page_passes_wcag_aa(
         "/#/learn/week/1/cycle/1/coding",
         "/#/learn/week/1/reflection",
         "/#/growth",
+        "/#/account",
     ):
         problems += audit(learner, axe_source, path)
     prof = session(new_page, size, people["prof"])

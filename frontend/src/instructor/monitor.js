@@ -97,6 +97,16 @@ export async function monitorView(ctx) {
   const liveEmpty = h("p", { class: "muted ins-live-empty", hidden: true, text: t("ins.live.nothing") });
   const editorHost = h("div", { class: "ins-editor", hidden: true, dataset: { liveCode: "" } });
   const closeLive = h("button", { type: "button", class: "ghost", hidden: true, text: t("ins.live.close") });
+  const resetButton = h("button", {
+    type: "button",
+    class: "ghost ins-reset",
+    hidden: true,
+    text: t("ins.reset.button"),
+    onclick: () => {
+      const s = selected ? students.get(selected) : null;
+      if (s) resetPasswordDialog(classId, s.id, studentName(s), resetButton);
+    },
+  });
   const livePanel = h(
     "section",
     { class: "card ins-live", id: "ins-live-panel", "aria-labelledby": "ins-live-title" },
@@ -105,6 +115,7 @@ export async function monitorView(ctx) {
     liveMeta,
     liveEmpty,
     editorHost,
+    h("div", { class: "row ins-live-actions" }, resetButton),
   );
   closeLive.addEventListener("click", () => {
     const was = selected;
@@ -215,6 +226,7 @@ export async function monitorView(ctx) {
   async function showSelected() {
     const s = selected ? students.get(selected) : null;
     closeLive.hidden = !s;
+    resetButton.hidden = !s;
     if (!s) {
       liveWho.textContent = t("ins.live.pick");
       liveMeta.textContent = "";
@@ -368,4 +380,62 @@ export async function monitorView(ctx) {
     editor?.destroy();
     editor = null;
   };
+}
+
+/**
+ * Ask, then give a member a temporary password (POST …/password-reset) and show it once.
+ * Focus returns to `opener` when the dialog closes.
+ */
+function resetPasswordDialog(classId, userId, name, opener) {
+  const title = h("h2", { id: "ins-reset-title", text: t("ins.reset.title", { name }) });
+  const body = h("div", { class: "ins-dialog-body" }, h("p", { id: "ins-reset-desc", text: t("ins.reset.explain") }));
+  const error = h("p", { class: "form-error", role: "alert" });
+  const cancel = h("button", { type: "button", text: t("ins.reset.cancel") });
+  const confirm = h("button", { type: "button", class: "danger", text: t("ins.reset.confirm") });
+  const actions = h("div", { class: "row ins-dialog-actions" }, cancel, confirm);
+  const dialog = h(
+    "dialog",
+    { class: "ins-dialog", "aria-labelledby": "ins-reset-title", "aria-describedby": "ins-reset-desc" },
+    title,
+    body,
+    error,
+    actions,
+  );
+  cancel.addEventListener("click", () => dialog.close());
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    error.textContent = "";
+    try {
+      const answer = await api(classApi(classId, `/members/${encodeURIComponent(userId)}/password-reset`), { method: "POST" });
+      const secret = h("code", { class: "ins-code-inline ins-temp-password", dataset: { tempPassword: "" }, text: answer.temporary_password });
+      const copied = h("span", { class: "muted", role: "status" });
+      const copy = h("button", {
+        type: "button",
+        text: t("ins.reset.copy"),
+        onclick: async () => {
+          try {
+            await navigator.clipboard.writeText(answer.temporary_password);
+            copied.textContent = t("ins.reset.copied");
+          } catch {
+            getSelection()?.selectAllChildren(secret);
+          }
+        },
+      });
+      const done = h("button", { type: "button", class: "primary", text: t("ins.reset.close"), onclick: () => dialog.close() });
+      title.textContent = t("ins.reset.done", { name });
+      mount(body, h("p", {}, secret), h("p", { class: "muted", text: t("ins.reset.once") }), copied);
+      mount(actions, copy, done);
+      done.focus();
+    } catch (problem) {
+      error.textContent = problem.message;
+      confirm.disabled = false;
+    }
+  });
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    opener.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  cancel.focus();
 }
