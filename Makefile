@@ -13,7 +13,7 @@ ASSET_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/build.m
 NODE_STAMP := frontend/node_modules/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api bench-web fuzz soak screenshots clean
+.PHONY: setup run test lint typecheck pytest schemas assets browser bench bench-core bench-grading bench-api bench-firestore bench-web fuzz soak screenshots clean
 
 setup: $(STAMP) assets
 
@@ -76,7 +76,7 @@ screenshots: setup browser
 schemas: setup
 	$(BIN)/eduverse schema --write
 
-bench: bench-core bench-grading bench-api bench-web
+bench: bench-core bench-grading bench-api bench-firestore bench-web
 
 bench-core: setup
 	$(BIN)/python bench/bench_core.py
@@ -86,6 +86,9 @@ bench-grading: setup
 
 bench-api: setup
 	$(BIN)/python bench/bench_api.py
+
+bench-firestore: setup
+	$(BIN)/python bench/bench_firestore.py
 
 bench-web: setup browser
 	$(BIN)/python bench/bench_web.py

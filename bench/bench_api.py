@@ -49,7 +49,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,12 +276,24 @@ def alive(pid: int) -> bool:
 
 
 class Server:
-    """gunicorn serving ``webapp:create_app()`` from the environment, like production."""
+    """gunicorn serving ``webapp:create_app()`` from the environment, like production.
 
-    def __init__(self, folder: Path, workers: int, threads: int) -> None:
+    ``storage`` is its ``EDUVERSE_STORAGE`` (default: SQLite in ``folder``); ``env`` adds
+    variables to its environment (``FIRESTORE_EMULATOR_HOST``, say)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        workers: int,
+        threads: int,
+        storage: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.folder = folder
         self.workers = workers
         self.threads = threads
+        self.storage = storage or f"sqlite:///{folder / 'bench.db'}"
+        self.extra_env = dict(env or {})
         self.port = free_port()
         self.log = folder / "gunicorn.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -298,11 +310,12 @@ class Server:
         config.write_text(GUNICORN_CONF)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDUVERSE_")}
         env.update(
-            EDUVERSE_STORAGE=f"sqlite:///{self.folder / 'bench.db'}",
+            EDUVERSE_STORAGE=self.storage,
             EDUVERSE_SECRET_KEY=secrets.token_urlsafe(32),  # one key for every worker
             EDUVERSE_PLUGINS_DIR=str(plugins),
             EDUVERSE_DEFAULT_PACK=PACK,
         )
+        env.update(self.extra_env)
         options = {
             "--bind": f"{HOST}:{self.port}",
             "--worker-class": "gthread",
@@ -453,6 +466,35 @@ def scenarios(tokens: list[str]) -> list[Scenario]:
     ]
 
 
+def measure(
+    loader: concurrent.futures.Executor,
+    server: Server,
+    scenario: Scenario,
+    connections: int,
+    max_requests: int,
+    seconds: float,
+) -> Measurement:
+    """One bounded run of ``scenario`` by the load generator (``loader``: one process), with
+    the server's CPU time and the CPUs that other processes kept busy meanwhile."""
+    before, busy_before = server.cpu_seconds(), busy_cpu_seconds()
+    job = loader.submit(run_load, server.port, scenario, connections, max_requests, seconds)
+    run = job.result()
+    run.server_cpu_s = server.cpu_seconds() - before
+    others = busy_cpu_seconds() - busy_before - run.server_cpu_s - run.client_cpu_s
+    run.other_cores = max(0.0, others / run.seconds)
+    return run
+
+
+def run_stats(run: Measurement) -> str:
+    """One run on one line: req/s, p50/p99, server CPU per request, other CPUs, errors."""
+    return (
+        f"{run.throughput:8.1f} req/s"
+        f"  p50 {run.percentile(0.5):6.1f} ms  p99 {run.percentile(0.99):6.1f} ms"
+        f"  server {run.cpu_us(run.server_cpu_s):5.0f} us/req"
+        f"  other {run.other_cores:4.2f} CPUs  errors {run.errors}"
+    )
+
+
 @dataclass
 class Summary:
     """One scenario over every round: median throughput and CPU, percentiles of all requests."""
@@ -571,15 +613,7 @@ def main() -> int:
             plan = scenarios(tokens)
 
             def load(scenario: Scenario, max_requests: int, seconds: float) -> Measurement:
-                before, busy_before = server.cpu_seconds(), busy_cpu_seconds()
-                job = loader.submit(
-                    run_load, server.port, scenario, args.connections, max_requests, seconds
-                )
-                run = job.result()
-                run.server_cpu_s = server.cpu_seconds() - before
-                others = busy_cpu_seconds() - busy_before - run.server_cpu_s - run.client_cpu_s
-                run.other_cores = max(0.0, others / run.seconds)
-                return run
+                return measure(loader, server, scenario, args.connections, max_requests, seconds)
 
             for scenario in plan:  # warm-up: packs loaded, sandbox workers started, caches full
                 load(scenario, 500, 1.5)
@@ -588,12 +622,7 @@ def main() -> int:
                 for scenario in plan:
                     run = load(scenario, args.requests, args.seconds)
                     runs[scenario.name].append(run)
-                    print(
-                        f"  round {round_} {run.name:<10} {run.throughput:8.1f} req/s"
-                        f"  p50 {run.percentile(0.5):6.1f} ms  p99 {run.percentile(0.99):6.1f} ms"
-                        f"  server {run.cpu_us(run.server_cpu_s):5.0f} us/req"
-                        f"  other {run.other_cores:4.2f} CPUs  errors {run.errors}"
-                    )
+                    print(f"  round {round_} {run.name:<10} {run_stats(run)}")
         finally:
             with signals_ignored():  # a second Ctrl-C must not cut the clean-up short
                 loader.shutdown(cancel_futures=True)
