@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import click
+
 from eduverse_core import hookimpl
 from eduverse_core.storage import StorageFactory
 
@@ -29,3 +31,11 @@ def open_storage(url: str) -> FirestoreStorage:
 @hookimpl
 def eduverse_register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
     register(SCHEME, open_storage)
+
+
+@hookimpl
+def eduverse_register_commands(cli: click.Group) -> None:
+    """``eduverse migrate legacy-firestore`` (reads the original system's data)."""
+    from .legacy import register
+
+    register(cli)
