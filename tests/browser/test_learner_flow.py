@@ -335,3 +335,17 @@ def test_typed_text_is_shown_as_text_never_as_markup(new_page: PageFactory) -> N
         "notified"
     ]
     assert alerts == []
+
+
+def test_run_falls_back_to_the_server_without_webassembly(new_page: PageFactory) -> None:
+    """A browser without WebAssembly (or workers) cannot run Pyodide: Run goes to POST /api/run,
+    graded in the server's sandbox, and the output appears the same way."""
+    page = new_page(locale="en-GB")
+    page.add_init_script("delete window.WebAssembly;")
+    sign_up(page, "Old Browser")
+    open_coding(page, 1, 1)
+    set_code(page, "print('from the server', 6 * 7)\n")
+    with page.expect_request("**/api/run") as sent:
+        page.get_by_role("button", name="Run", exact=True).click()
+    assert sent.value.method == "POST"
+    expect(page.locator("#terminal")).to_contain_text("from the server 42", timeout=GRADING_MS)
