@@ -248,7 +248,7 @@ def _pack_for_grading(ctx: click.Context, source: str, doing: str = "grading") -
 # -- packs ----------------------------------------------------------------------------------
 @cli.group()
 def pack() -> None:
-    """Validate, check, convert and inspect scenario packs."""
+    """Validate, check, convert, inspect and publish scenario packs."""
 
 
 @pack.command("validate")
@@ -358,30 +358,11 @@ def pack_check(
 
     Exit 1 when any check fails.
     """
-    import os
-    import threading
-
-    from .grading.check import check_pack, plan
-
     pack_ = _pack_for_grading(ctx, source, "checking")
     unknown = sorted(set(locales) - set(pack_.locales))
     if unknown:
         fail(f"pack {pack_.id!r} has no locale {', '.join(unknown)}", EXIT_USAGE)
-    graders = get_eduverse(ctx).grader
-    jobs = jobs or max(2, os.cpu_count() or 2)
-    show_bar = not as_json and sys.stderr.isatty()
-    if show_bar:
-        lock = threading.Lock()
-        total = len(plan(pack_, locales)[1])
-        with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
-
-            def advance() -> None:
-                with lock:
-                    bar.update(1)
-
-            report = check_pack(pack_, graders, jobs=jobs, locales=locales, on_progress=advance)
-    else:
-        report = check_pack(pack_, graders, jobs=jobs, locales=locales)
+    report = _run_checks(ctx, pack_, jobs, locales, show_bar=not as_json)
     if as_json:
         echo_json(report.to_dict())
     else:
@@ -391,6 +372,157 @@ def pack_check(
         summary = f"{report.cycles} cycles, {report.checks} checks, {len(report.failures)} {noun}"
         click.echo(summary, err=True)
     ctx.exit(EXIT_PROBLEM if report.failures else 0)
+
+
+def _run_checks(
+    ctx: click.Context, pack_: Any, jobs: int | None, locales: tuple[str, ...], *, show_bar: bool
+) -> Any:
+    """``check_pack`` with the configured graders, and a progress bar on a terminal."""
+    import os
+    import threading
+
+    from .grading.check import check_pack, plan
+
+    graders = get_eduverse(ctx).grader
+    jobs = jobs or max(2, os.cpu_count() or 2)
+    if not (show_bar and sys.stderr.isatty()):
+        return check_pack(pack_, graders, jobs=jobs, locales=locales)
+    lock = threading.Lock()
+    total = len(plan(pack_, locales)[1])
+    with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
+
+        def advance() -> None:
+            with lock:
+                bar.update(1)
+
+        return check_pack(pack_, graders, jobs=jobs, locales=locales, on_progress=advance)
+
+
+@pack.command("publish")
+@click.argument("path", metavar="PATH", type=click.Path(path_type=Path))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print {published, pack_id, version, published_at, previous, problems, failures, …}.",
+)
+@click.option("--jobs", default=None, type=click.IntRange(min=1), help="Gradings at a time.")
+@click.pass_context
+@clean_errors
+def pack_publish(ctx: click.Context, path: Path, as_json: bool, jobs: int | None) -> None:
+    """Publish the pack at PATH to the configured storage (EDUVERSE_STORAGE): every running
+    instance serves it within EDUVERSE_PACK_REFRESH_SECONDS, without a redeploy.
+
+    First the checks of `pack validate`, then those of `pack check` (in every locale); the
+    pack is stored only when all pass. It replaces the previous publication of its id, and
+    wins over a bundled or registered pack with that id. There is no way to skip the checks.
+    Exit 0 when published, 1 when a check fails or storage does (nothing is stored), 2 for
+    a usage error.
+    """
+    from .packs import problems_summary, validate
+
+    if not path.exists():
+        fail(f"{str(path)!r} not found", EXIT_USAGE)
+    validation = validate(path, _plugin_pack_checks(ctx))
+    if validation.problems:
+        problems = validation.problems
+        if as_json:
+            problem_list = [p.to_dict() for p in problems]
+            echo_json({"published": False, "problems": problem_list, "failures": []})
+            ctx.exit(EXIT_PROBLEM)
+        for problem in problems:
+            click.echo(str(problem))
+        fail(f"{path}: {problems_summary(problems)}, not published (see `eduverse pack validate`)")
+    pack_ = validation.pack
+    assert pack_ is not None  # a pack without problems has loaded
+    ev = get_eduverse(ctx)
+    # Storage before the check, so that a wrong EDUVERSE_STORAGE fails now, not minutes later.
+    previous = next((i for i in ev.storage.list_published_packs() if i.pack_id == pack_.id), None)
+    report = _run_checks(ctx, pack_, jobs, (), show_bar=not as_json)
+    if report.failures:
+        if as_json:
+            failures = report.to_dict()["failures"]
+            echo_json({"published": False, "problems": [], "failures": failures})
+            ctx.exit(EXIT_PROBLEM)
+        for failure in report.failures:
+            click.echo(str(failure))
+        failed = len(report.failures)
+        fail(
+            f"{pack_.id}: {failed} of {report.checks} checks failed, not published"
+            " (see `eduverse pack check`)"
+        )
+    warning = _portraits_warning(ev, pack_)
+    info = ev.publish_pack(pack_)
+    if as_json:
+        echo_json(
+            {
+                "published": True,
+                **info.model_dump(mode="json"),
+                "previous": previous.model_dump(mode="json") if previous else None,
+                "checks": report.checks,
+                "problems": [],
+                "failures": [],
+                "warnings": [warning] if warning else [],
+            }
+        )
+        return
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    was = f" (was {previous.version}, published {_when(previous.published_at)})" if previous else ""
+    seconds = ev.settings.pack_refresh_seconds
+    click.echo(
+        f"published {info.pack_id} {info.version} after {report.checks} checks{was};"
+        f" running instances serve it within {seconds:g} s"
+    )
+
+
+@pack.command("published")
+@click.option("--json", "as_json", is_flag=True, help="Print [{pack_id, version, published_at}].")
+@click.pass_context
+@clean_errors
+def pack_published(ctx: click.Context, as_json: bool) -> None:
+    """List the packs published to the configured storage: id, version, when (UTC)."""
+    infos = get_eduverse(ctx).storage.list_published_packs()
+    if as_json:
+        echo_json([info.model_dump(mode="json") for info in infos])
+        return
+    for info in infos:
+        click.echo(f"{info.pack_id}\t{info.version}\t{_when(info.published_at)}")
+    if not infos:
+        click.echo("no published packs", err=True)
+
+
+def _when(moment: Any) -> str:
+    """A publication time in UTC, to the second: ``2026-03-04T09:30:00Z``."""
+    from datetime import UTC
+
+    return str(moment.astimezone(UTC).replace(microsecond=0).isoformat()).replace("+00:00", "Z")
+
+
+def _portraits_warning(ev: Any, pack_: Any) -> str | None:
+    """Why learners may not see the pack's portraits once published (None: they will).
+
+    A publication stores the pack's text only; the web app serves portraits from the folder
+    of the registered pack with the same id (``ev.pack_dirs``)."""
+    portraits = [c.portrait for c in pack_.cast if c.portrait]
+    if not portraits:
+        return None
+    try:
+        folder = ev.pack_dirs.get(pack_.id) if pack_.id in ev.packs else None
+    except EduverseError:
+        folder = None
+    if folder is None:
+        return (
+            f"portraits are not published, and no registered pack {pack_.id!r} has a folder"
+            " to serve them from: learners see none"
+        )
+    missing = [name for name in portraits if not (Path(folder) / name).is_file()]
+    if missing:
+        return (
+            f"portraits are not published: {', '.join(missing)} missing from {folder}, where"
+            f" instances serve pack {pack_.id!r}'s images from"
+        )
+    return None
 
 
 # -- backups --------------------------------------------------------------------------------
@@ -498,6 +630,7 @@ _KIND_LABELS = {
     "submission": "submissions",
     "reflection": "reflections",
     "progress": "progress",
+    "published_pack": "published packs",
     "counters": "counter scopes",
 }
 

@@ -2,27 +2,51 @@
 
 Everything an application needs hangs off one object, created once. There is no global state:
 tests and embedding applications can run several side by side.
+
+**Packs** come from two sources: *registered* ones (plugins, ``EDUVERSE_PACKS``, code) and
+*published* ones, which ``eduverse pack publish`` stored in the instance's storage. When the
+packs are first loaded, a publication replaces the registered pack with the same id (or adds a
+pack): that is how authors update a course without a redeploy. Afterwards the instance looks at
+``Storage.list_published_packs()`` again at most every ``settings.pack_refresh_seconds`` (one
+cheap read, on the request that finds the interval over; the other threads meanwhile go on with
+what is loaded) and swaps in every publication whose version or time changed. A publication
+that does not load (a document the current models reject, e.g. an older server reading a newer
+pack) is logged and skipped: the instance keeps serving what it served, the registered pack or
+an earlier publication. Unreachable storage is logged too, and tried again after the interval.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
 
 from .errors import NotFound, StartupError
 from .events import Event
 from .grading.base import Grader, GraderFactory
-from .models import ScenarioPack
+from .models import ScenarioPack, utcnow
 from .plugins import describe_plugins, make_plugin_manager
 from .settings import Settings
-from .storage import Storage, StorageFactory
+from .storage import PublishedPackInfo, Storage, StorageFactory
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_clock = time.monotonic
+"""The clock of the refresh interval (tests replace it to move time on)."""
+
+
+def pack_document(pack: ScenarioPack) -> dict[str, Any]:
+    """``pack`` as the JSON document a publication stores: the models' dump, by alias (as the
+    schema names the fields), without ``$schema`` (an editor's hint, relative to a file)."""
+    return pack.model_dump(mode="json", by_alias=True, exclude={"schema_"})
 
 
 class Registry(Generic[T]):
@@ -37,7 +61,21 @@ class Registry(Generic[T]):
             raise StartupError(f"a {self.kind} needs a non-empty name, got {name!r}")
         if name in self._items:
             raise StartupError(f"{self.kind} {name!r} is registered twice")
-        self._items[name] = item
+        self._items = {**self._items, name: item}
+
+    def replace(self, name: str, item: T | None) -> None:
+        """Put ``item`` under ``name`` (None: remove it), replacing what is there.
+
+        Copy-on-write, like :meth:`register`: the dict is replaced, never changed, so threads
+        reading the registry meanwhile see the old entries or the new ones, never an error
+        about a dict changing size while they iterate. Writers hold the engine's lock.
+        """
+        items = dict(self._items)
+        if item is None:
+            items.pop(name, None)
+        else:
+            items[name] = item
+        self._items = items
 
     def get(self, name: str) -> T:
         try:
@@ -70,6 +108,10 @@ class Eduverse:
         self.grader_factories: Registry[GraderFactory] = Registry("grader")
         self._pack_sources: list[ScenarioPack | Path] = []
         self._packs: Registry[ScenarioPack] | None = None
+        self._registered: dict[str, ScenarioPack] = {}
+        self._publications: dict[str, PublishedPackInfo] = {}  # seen, loaded or not
+        self._served: set[str] = set()  # ids whose registry entry is a publication
+        self._next_refresh = 0.0
         self.pack_dirs: dict[str, Path] = {}
         self._graders: dict[str, Grader] = {}
         self._storage: Storage | None = None
@@ -102,22 +144,134 @@ class Eduverse:
         """Add a pack (loaded, or a path to a pack file or folder). Packs load on first use,
         so commands that need none (``pack validate``) work even when a pack is broken."""
         if self._packs is not None:
-            self._add_pack(self._packs, source)
+            with self._lazy:  # publications are swapped in under it too
+                self._add_pack(self._packs, source)
         else:
             self._pack_sources.append(source if isinstance(source, ScenarioPack) else Path(source))
 
     @property
     def packs(self) -> Registry[ScenarioPack]:
-        """Every registered pack by id, loaded on first access. An invalid pack is a
-        ``StartupError`` naming its file and first problems."""
+        """Every pack by id, loaded on first access: the registered ones, each replaced by its
+        publication if there is one (see the module docstring). An invalid registered pack is a
+        ``StartupError`` naming its file and first problems; an invalid publication is logged
+        and skipped. Publications are looked for again every ``pack_refresh_seconds``."""
         if self._packs is None:
             with self._lazy:
                 if self._packs is None:
                     packs: Registry[ScenarioPack] = Registry("scenario pack")
                     for source in self._pack_sources:
                         self._add_pack(packs, source)
+                    self._next_refresh = _clock() + self.settings.pack_refresh_seconds
+                    self._sync_publications(packs)
                     self._packs = packs
+                    return packs
+        # Due: one thread refreshes; the others do not queue behind it (a request goes on
+        # with the packs as they are) and find the next refresh due later once it started.
+        if _clock() >= self._next_refresh and self._lazy.acquire(blocking=False):
+            try:
+                if _clock() >= self._next_refresh:
+                    self._refresh(self._packs)
+            finally:
+                self._lazy.release()
         return self._packs
+
+    def refresh_packs(self) -> None:
+        """Look for new publications now, whatever the interval, and serve them."""
+        packs = self.packs  # the first load reads the publications anyway
+        with self._lazy:
+            self._refresh(packs)
+
+    def _refresh(self, packs: Registry[ScenarioPack]) -> None:
+        # The next time is set before reading: storage that fails is tried again after the
+        # interval, not on every request meanwhile.
+        self._next_refresh = _clock() + self.settings.pack_refresh_seconds
+        self._sync_publications(packs)
+
+    def publish_pack(
+        self, pack: ScenarioPack, published_at: datetime | None = None
+    ) -> PublishedPackInfo:
+        """Store ``pack`` as its id's publication (``Storage.publish_pack``) and serve it here
+        at once; other instances serve it within ``pack_refresh_seconds``. The pack is not
+        validated or checked here: ``eduverse pack publish`` does both first."""
+        info = PublishedPackInfo(
+            pack_id=pack.id, version=pack.version, published_at=published_at or utcnow()
+        )
+        self.storage.publish_pack(pack.id, pack.version, pack_document(pack), info.published_at)
+        self._next_refresh = 0.0
+        return info
+
+    def _sync_publications(self, packs: Registry[ScenarioPack]) -> None:
+        """Bring ``packs`` in line with the stored publications (the caller holds the lock)."""
+        try:
+            listed = {info.pack_id: info for info in self.storage.list_published_packs()}
+        except Exception as exc:  # whatever a backend raises, the packs as loaded stay served
+            log.warning(
+                "published packs not read (%s); serving the packs as loaded, trying again in %g s",
+                _reason(exc),
+                self.settings.pack_refresh_seconds,
+            )
+            return
+        for pack_id, info in sorted(listed.items()):
+            seen = self._publications.get(pack_id)
+            if seen is not None and (seen.version, seen.published_at) == (
+                info.version,
+                info.published_at,
+            ):
+                continue
+            pack = self._load_publication(info, packs)
+            if pack is None:
+                continue
+            packs.replace(pack_id, pack)
+            self._served.add(pack_id)
+            log.info(
+                "serving published pack %s version %s (published %s)",
+                pack_id,
+                info.version,
+                info.published_at.isoformat(),
+            )
+        for pack_id in sorted(set(self._publications) - set(listed)):
+            # Gone from storage (a restore of an older backup, say): back to the registered.
+            del self._publications[pack_id]
+            if pack_id in self._served:
+                self._served.discard(pack_id)
+                packs.replace(pack_id, self._registered.get(pack_id))
+                log.info("pack %s is no longer published: serving the registered one", pack_id)
+
+    def _load_publication(
+        self, info: PublishedPackInfo, packs: Registry[ScenarioPack]
+    ) -> ScenarioPack | None:
+        """The pack of ``info`` validated by the current models, or None (logged). A document
+        that does not load is remembered, so it is not fetched again until republished; a
+        storage failure is not, so the next refresh tries again."""
+        try:
+            published = self.storage.get_published_pack(info.pack_id)
+        except Exception as exc:
+            log.warning("published pack %s not read: %s", info.pack_id, _reason(exc))
+            return None
+        self._publications[info.pack_id] = info
+        if published is None:
+            return None  # listed, then gone: the next refresh sees it gone
+        try:
+            pack = ScenarioPack.model_validate(published.document)
+            if pack.id != info.pack_id:
+                raise ValueError(f"the document is pack {pack.id!r}")
+        except ValueError as exc:  # pydantic's ValidationError is one
+            if info.pack_id in self._served:
+                keep = "the previous publication"
+            elif info.pack_id in packs:
+                keep = "the registered pack"
+            else:
+                keep = "no pack under that id"
+            log.error(
+                "published pack %s version %s (published %s) does not load: %s; serving %s",
+                info.pack_id,
+                info.version,
+                info.published_at.isoformat(),
+                _reason(exc),
+                keep,
+            )
+            return None
+        return pack
 
     def _add_pack(self, packs: Registry[ScenarioPack], source: ScenarioPack | Path | str) -> None:
         from .errors import ValidationFailed
@@ -133,10 +287,14 @@ class Eduverse:
                 detail = "; ".join(exc.problems[:5])
                 raise StartupError(f"scenario pack {str(path)!r} does not load: {detail}") from exc
             self.pack_dirs[pack.id] = path if path.is_dir() else path.parent
+        if pack.id in self._served and pack.id not in self._registered:
+            self._registered[pack.id] = pack  # registered late: its publication still wins
+            return
         packs.register(pack.id, pack)
+        self._registered[pack.id] = pack
 
     def pack(self, pack_id: str) -> ScenarioPack:
-        """The registered pack ``pack_id`` (``NotFound`` otherwise)."""
+        """The pack ``pack_id``, registered or published (``NotFound`` otherwise)."""
         return self.packs.get(pack_id)
 
     @property
@@ -197,3 +355,16 @@ class Eduverse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _reason(exc: Exception) -> str:
+    """A short description of why a publication was not read or loaded."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the document"
+        more = exc.error_count() - 1
+        return f"{where}: {first['msg']}" + (f" (and {more} more problems)" if more else "")
+    message = getattr(exc, "message", None)  # EduverseError
+    if isinstance(message, str):
+        return message
+    return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"

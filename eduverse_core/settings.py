@@ -59,6 +59,12 @@ class Settings(BaseModel):
     pack_paths: tuple[Path, ...] = Field(
         (), description="Extra scenario packs (files or folders) to load besides plugin packs."
     )
+    pack_refresh_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="How often a running instance looks for newly published packs (`eduverse"
+        " pack publish`); 0 looks on every use (tests).",
+    )
     load_entry_points: bool = Field(
         True, description="Load plugins installed under the `eduverse` entry-point group."
     )
@@ -112,6 +118,7 @@ class Settings(BaseModel):
             "DEFAULT_GRADER": "default_grader",
             "ENV": "environment",
             "LOG_FORMAT": "log_format",
+            "PACK_REFRESH_SECONDS": "pack_refresh_seconds",
         }
         for var, field in simple.items():
             if env.get(ENV_PREFIX + var):

@@ -20,6 +20,9 @@ Conventions every backend follows (the contract pins each down):
 * auth state answers never depend on how far a backend has purged: an expired revocation reads
   as not revoked, an ended rate-limit window counts nothing in a later one; its times must be
   timezone-aware (``ValueError`` otherwise).
+* a published pack's document is opaque JSON to a backend: stored as a copy, read back as a
+  fresh object equal to the one given, whatever its size up to
+  :data:`PUBLISHED_DOCUMENT_CAPACITY`.
 
 The contract suite (:class:`StorageContract`) is the definition of correct behaviour: a backend
 is a subclass providing a ``storage`` fixture. Behaviour two backends disagree on is a bug.
@@ -28,6 +31,8 @@ is a subclass providing a ``storage`` fixture. Behaviour two backends disagree o
 from __future__ import annotations
 
 import itertools
+import json
+import random
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -35,12 +40,15 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
+from pydantic import AwareDatetime, Field
+
 from .errors import Conflict, EduverseError, NotFound, StorageError
 from .models import (
     INVITE_ALPHABET,
     INVITE_CODE_LENGTH,
     Classroom,
     Membership,
+    Model,
     Outcome,
     PauseState,
     Progress,
@@ -59,6 +67,33 @@ CounterDeltas = Mapping[str, Mapping[str, int]]
 
 ProgressMutation = Callable[[Progress], Progress]
 ReflectionDeltas = Callable[[Reflection | None, Reflection], CounterDeltas]
+
+PUBLISHED_DOCUMENT_CAPACITY = 8 * 1024 * 1024
+"""Bytes of JSON (UTF-8) that every backend stores in one published pack, at least. The
+bundled course is about 1.5 MB: a backend with a smaller record limit (Firestore's documents
+hold 1 MiB) compresses or splits the document; the port does not show it."""
+
+
+class PublishedPackInfo(Model):
+    """A publication of a scenario pack, without its document
+    (:meth:`Storage.list_published_packs`)."""
+
+    pack_id: str = Field(min_length=1, description="The pack's id.")
+    version: str = Field(description="The pack's `version` when it was published.")
+    published_at: AwareDatetime = Field(description="When it was published.")
+
+
+class PublishedPack(PublishedPackInfo):
+    """A publication with its document: the pack as JSON, as the models dump it."""
+
+    document: dict[str, Any] = Field(description="The pack, as a JSON object.")
+
+    @property
+    def info(self) -> PublishedPackInfo:
+        """The publication without the document."""
+        return PublishedPackInfo(
+            pack_id=self.pack_id, version=self.version, published_at=self.published_at
+        )
 
 
 @runtime_checkable
@@ -210,6 +245,33 @@ class Storage(Protocol):
     def get_counters(self, scope: str) -> dict[str, int]:
         """Every counter of ``scope`` (empty when none)."""
 
+    # -- published packs ------------------------------------------------------------------
+    # `eduverse pack publish` stores a checked pack here, and every instance serves it without
+    # a redeploy (the engine re-reads the list now and then). One publication per pack id:
+    # the latest. There is no history; to roll back, publish the older pack file again.
+    def publish_pack(
+        self, pack_id: str, version: str, document: Mapping[str, Any], published_at: datetime
+    ) -> None:
+        """Store ``document`` as the publication of ``pack_id``, replacing any previous one.
+
+        Atomic: a reader sees the previous publication or this one whole, never a mix, even
+        where a backend stores a document in several pieces. ``document`` must be a JSON
+        object that reads back equal (string keys; strings, finite numbers, booleans, null,
+        lists and objects: see :func:`published_document_json`), else ``ValueError``; so must
+        ``published_at`` be timezone-aware and ``pack_id`` non-empty. A copy is stored: changing
+        ``document`` afterwards changes nothing. Documents up to
+        :data:`PUBLISHED_DOCUMENT_CAPACITY` bytes of JSON are stored; a larger one may be
+        ``StorageError``. The backend neither validates the pack nor orders versions: a lower
+        ``version`` replaces a higher one (that is a rollback)."""
+
+    def get_published_pack(self, pack_id: str) -> PublishedPack | None:
+        """The publication of ``pack_id`` with its document (a fresh object on every call),
+        or None when the pack was never published."""
+
+    def list_published_packs(self) -> list[PublishedPackInfo]:
+        """Every publication, by pack id, without documents: cheap enough to call every few
+        seconds from every instance (it reads no document)."""
+
 
 StorageFactory = Callable[[str], Storage]
 """Builds a backend from the storage URL (e.g. ``sqlite:///eduverse.db``)."""
@@ -227,6 +289,28 @@ def counters_total(*deltas: CounterDeltas) -> dict[str, dict[str, int]]:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def published_document_json(document: Mapping[str, Any]) -> str:
+    """``document`` as compact JSON text (UTF-8, not ASCII-escaped): the one encoding every
+    backend stores a published pack in.
+
+    ``ValueError`` unless ``document`` is a JSON object that reads back equal: ``json.dumps``
+    alone would turn integer keys into strings and tuples into lists, and the document would
+    then come back different from the one published.
+    """
+    if not isinstance(document, Mapping):
+        raise ValueError(f"a published document is a JSON object, got {type(document).__name__}")
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a published document must be JSON: {exc}") from None
+    if json.loads(text) != dict(document):
+        raise ValueError(
+            "a published document must be plain JSON (string keys, lists rather than tuples):"
+            " it would not read back equal"
+        )
+    return text
 
 
 def require_aware(moment: datetime, what: str) -> datetime:
@@ -382,6 +466,36 @@ def make_reflection(**overrides: Any) -> Reflection:
         "at": at(_next()),
     }
     return Reflection.model_validate({**fields, **overrides})
+
+
+def make_pack_document(
+    pack_id: str = "logicore", version: str = "1.0.0", **extra: Any
+) -> dict[str, Any]:
+    """A small published-pack document with every JSON type in it (the backend does not read
+    it as a pack: any JSON object will do)."""
+    document: dict[str, Any] = {
+        "id": pack_id,
+        "version": version,
+        "title": {"ko": "로지코어 테크", "en": "LogiCore Tech"},
+        "weeks": [{"number": 1, "cycles": [{"id": "w1-hello", "code": "print('안녕')\n"}]}],
+        "ratio": 0.25,
+        "big": 2**53 + 1,
+        "flags": [True, False, None],
+        "empty": {},
+        "emoji 🐍": '\u0000 and \\ and "quotes"',
+    }
+    document.update(extra)
+    return document
+
+
+def incompressible_text(size: int, seed: int = 0) -> str:
+    """``size`` characters that compress poorly (random letters, digits and Hangul), so a
+    document made of them is large even for a backend that compresses."""
+    rng = random.Random(seed)
+    alphabet = (
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789가나다라마바사아자차카타파하"
+    )
+    return "".join(rng.choices(alphabet, k=size))
 
 
 def count_failure(key: str) -> ProgressMutation:
@@ -1234,6 +1348,100 @@ class StorageContract:
         assert storage.get_counters("class:c1") == {"passed": 1}
         assert storage.get_counters("class:c2") == {"passed": 2}
 
+    # -- published packs ------------------------------------------------------------------
+    def test_published_pack_reads_back_equal(self, storage: Storage) -> None:
+        document = make_pack_document()
+        moment = datetime(2024, 3, 4, 18, 30, 15, 123456, tzinfo=KST)
+        storage.publish_pack("logicore", "1.0.0", document, moment)
+        published = storage.get_published_pack("logicore")
+        assert published is not None
+        assert (published.pack_id, published.version) == ("logicore", "1.0.0")
+        assert published.document == document
+        assert type(published.document["big"]) is int and published.document["big"] == 2**53 + 1
+        assert _same_instant(published.published_at, moment)
+
+    def test_unknown_published_pack_is_none_and_nothing_is_listed(self, storage: Storage) -> None:
+        assert storage.list_published_packs() == []
+        storage.publish_pack("logicore", "1.0.0", make_pack_document(), T0)
+        assert storage.get_published_pack("other") is None
+        assert storage.get_published_pack("logicor") is None
+
+    def test_publishing_again_replaces_the_publication_keeping_only_the_latest(
+        self, storage: Storage
+    ) -> None:
+        storage.publish_pack("logicore", "1.1.0", make_pack_document(version="1.1.0"), at(1))
+        newer = make_pack_document(version="1.2.0", weeks=[])
+        storage.publish_pack("logicore", "1.2.0", newer, at(2))
+        published = storage.get_published_pack("logicore")
+        assert published is not None and published.version == "1.2.0"
+        assert published.document == newer and "weeks" in published.document
+        assert _same_instant(published.published_at, at(2))
+        # No ordering of versions: publishing an older one is a rollback.
+        storage.publish_pack("logicore", "1.1.0", make_pack_document(version="1.1.0"), at(3))
+        listed = storage.list_published_packs()
+        assert [(info.pack_id, info.version) for info in listed] == [("logicore", "1.1.0")]
+
+    def test_list_published_packs_is_by_pack_id_without_documents(self, storage: Storage) -> None:
+        for pack_id, minute in (("python-2", 1), ("logicore", 3), ("data-101", 2)):
+            storage.publish_pack(pack_id, f"{minute}.0", make_pack_document(pack_id), at(minute))
+        listed = storage.list_published_packs()
+        assert [info.pack_id for info in listed] == ["data-101", "logicore", "python-2"]
+        assert all(type(info) is PublishedPackInfo for info in listed)
+        assert [info.version for info in listed] == ["2.0", "3.0", "1.0"]
+        times = [info.published_at for info in listed]
+        assert all(_same_instant(got, at(m)) for got, m in zip(times, (2, 3, 1), strict=True))
+        published = storage.get_published_pack("logicore")
+        assert published is not None and published.info == listed[1]
+
+    def test_published_documents_are_independent_of_callers_dicts(self, storage: Storage) -> None:
+        document = make_pack_document()
+        storage.publish_pack("logicore", "1.0.0", document, T0)
+        document["title"]["en"] = "changed after publishing"
+        document["weeks"].clear()
+        read = storage.get_published_pack("logicore")
+        assert read is not None and read.document == make_pack_document()
+        read.document["weeks"][0]["cycles"].clear()
+        again = storage.get_published_pack("logicore")
+        assert again is not None and again.document == make_pack_document()
+        assert again.document is not read.document
+
+    def test_large_published_documents_round_trip(self, storage: Storage) -> None:
+        # Larger than the bundled course (~1.5 MB), and more than a Firestore document holds
+        # (1 MiB) even compressed: many small strings like a real pack's, and one long one.
+        cycles = [
+            {"id": f"w{n // 10}-c{n}", "code": incompressible_text(1_000, seed=n)}
+            for n in range(800)
+        ]
+        blob = incompressible_text(500_000)
+        document = make_pack_document(weeks=[{"cycles": cycles}], blob=blob)
+        assert len(published_document_json(document).encode()) > 1.5 * 1024 * 1024
+        storage.publish_pack("logicore", "9.0.0", document, T0)
+        published = storage.get_published_pack("logicore")
+        assert published is not None and published.document == document
+        smaller = make_pack_document(version="9.0.1")
+        storage.publish_pack("logicore", "9.0.1", smaller, at(1))  # replacing a large one
+        published = storage.get_published_pack("logicore")
+        assert published is not None and published.document == smaller
+
+    def test_publish_rejects_what_would_not_read_back_and_stores_nothing(
+        self, storage: Storage
+    ) -> None:
+        bad: list[tuple[Any, datetime]] = [
+            (make_pack_document(), datetime(2024, 3, 4, 9, 0)),  # naive time
+            ({1: "integer key"}, T0),
+            ({"tuple": (1, 2)}, T0),
+            ({"nan": float("nan")}, T0),
+            ({"time": T0}, T0),
+            (["not", "an", "object"], T0),
+        ]
+        for document, moment in bad:
+            with _raises(ValueError):
+                storage.publish_pack("logicore", "1.0.0", document, moment)
+        with _raises(ValueError):
+            storage.publish_pack("", "1.0.0", make_pack_document(), T0)
+        assert storage.list_published_packs() == []
+        assert storage.get_published_pack("logicore") is None
+
     # -- concurrency ----------------------------------------------------------------------
     def test_counters_under_concurrent_increments_lose_no_update(self, storage: Storage) -> None:
         rounds = self.concurrency_rounds
@@ -1296,6 +1504,29 @@ class StorageContract:
         rosters = {c.id: [m.user_id for m in storage.list_members(c.id)] for c in classes}
         assert [cid for cid, users in rosters.items() if users] == [membership.class_id]
         assert rosters[membership.class_id] == ["s1"]
+
+    def test_concurrent_publications_and_reads_never_mix_versions(self, storage: Storage) -> None:
+        # Even workers publish their own version again and again, odd ones read: every read
+        # is one whole publication (document, version and time agree), never a mix.
+        storage.publish_pack("p", "w-start", {"by": "w-start", "blob": "x"}, T0)
+
+        def task(storage: Storage, worker: int) -> None:
+            for n in range(self.concurrency_rounds):
+                if worker % 2 == 0:
+                    document = {"by": f"w{worker}", "n": n, "blob": incompressible_text(300)}
+                    storage.publish_pack("p", f"w{worker}", document, at(worker * 1000 + n))
+                    continue
+                read = storage.get_published_pack("p")
+                assert read is not None and read.document["by"] == read.version
+                if read.version != "w-start":
+                    number = int(read.version[1:]) * 1000 + read.document["n"]
+                    assert _same_instant(read.published_at, at(number))
+
+        self.run_concurrently(storage, task)
+        final = storage.get_published_pack("p")
+        assert final is not None and final.document["by"] == final.version != "w-start"
+        assert final.document["n"] == self.concurrency_rounds - 1
+        assert [info.pack_id for info in storage.list_published_packs()] == ["p"]
 
 
 def _attr(model: object | None, name: str) -> Any:

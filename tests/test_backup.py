@@ -40,7 +40,7 @@ from eduverse_core.services.backup import (
     verify_backup,
 )
 from eduverse_core.services.submissions import submission_counters
-from eduverse_core.storage import KST, Storage, make_submission, make_user
+from eduverse_core.storage import KST, Storage, make_pack_document, make_submission, make_user
 
 from fakes import PASSWORD, InProcessGrader, TestPlugin, test_settings
 
@@ -183,6 +183,7 @@ def test_export_import_export_gives_identical_records(
         "submission": 5,
         "reflection": 2,
         "progress": 4,
+        "published_pack": 0,
         "counters": 5,  # two classes, three learners with logs
     }
     # Everything but the counters (rebuilt, then compared) is stored as read.
@@ -256,6 +257,40 @@ def test_times_are_exported_in_utc(ev: Eduverse, fresh: SQLiteStorage) -> None:
     import_records(fresh, lines_of(text))
     restored = fresh.get_user("kst")
     assert restored is not None and restored.created_at == moment
+
+
+def test_published_packs_are_exported_whole_and_never_replace_a_publication(
+    source: Eduverse, fresh: SQLiteStorage
+) -> None:
+    document = make_pack_document("tiny", "2.0.0")
+    moment = datetime(2026, 3, 4, 18, 30, tzinfo=KST)
+    source.storage.publish_pack("tiny", "2.0.0", document, moment)
+    text = export_text(source.storage)
+    records = [json.loads(line) for line in text.splitlines()[1:]]
+    kinds = [record["kind"] for record in records]
+    assert kinds.count("published_pack") == 1
+    assert kinds.index("published_pack") > kinds.index("progress")  # before the counters
+    line = records[kinds.index("published_pack")]["data"]
+    assert line == {
+        "pack_id": "tiny",
+        "version": "2.0.0",
+        "published_at": "2026-03-04T09:30:00Z",
+        "document": document,
+    }
+    assert records[-1]["counts"]["published_pack"] == 1
+
+    report = import_records(fresh, lines_of(text))
+    assert report.counts["published_pack"] == 1 and report.conflict_count == 0
+    assert fresh.get_published_pack("tiny") == source.storage.get_published_pack("tiny")
+    assert body(export_text(fresh)) == body(text)
+
+    newer = make_pack_document("tiny", "3.0.0")
+    fresh.publish_pack("tiny", "3.0.0", newer, moment)
+    report = import_records(fresh, lines_of(text), force=True)
+    assert report.counts["published_pack"] == 0
+    assert "published pack tiny 2.0.0: a publication of that pack exists" in report.conflicts
+    published = fresh.get_published_pack("tiny")
+    assert published is not None and published.document == newer
 
 
 # -- refusing, forcing -----------------------------------------------------------------------------
@@ -435,7 +470,7 @@ def test_cli_export_then_import_round_trips(source_db: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
         "exported 28 records: users 5, classrooms 2, memberships 3, questions 2,"
-        " submissions 5, reflections 2, progress 4, counter scopes 5"
+        " submissions 5, reflections 2, progress 4, published packs 0, counter scopes 5"
     )
     assert stat.S_IMODE(exported.stat().st_mode) == 0o600
     assert "scrypt" in exported.read_text(encoding="utf-8")  # hence the mode
@@ -476,7 +511,8 @@ def test_cli_export_to_stdout_and_import_from_stdin(source_db: Path, tmp_path: P
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "imported 23 records: users 5, classrooms 2, memberships 3, questions 2,"
-        " submissions 5, reflections 2, progress 4; counters rebuilt, 5 scopes checked\n"
+        " submissions 5, reflections 2, progress 4, published packs 0; counters rebuilt,"
+        " 5 scopes checked\n"
     )
     with_json = runner.invoke(cli, ["export", "-", "--json"], env=env_for(source_db))
     assert with_json.exit_code == 2 and "--json needs a FILE" in with_json.output

@@ -38,6 +38,7 @@ from eduverse_core.storage import (
     from_now,
     make_classroom,
     make_membership,
+    make_pack_document,
     make_submission,
     make_user,
 )
@@ -280,6 +281,35 @@ def test_upgrade_from_version_1_keeps_data_and_adds_auth_state(
     upgraded.revoke_token("token-1", from_now(60))
     assert upgraded.is_token_revoked("token-1")
     assert upgraded.hit_rate_limit("login:ada", 60, T0) == 1
+    upgraded.close()
+
+
+def test_upgrade_from_version_2_keeps_data_and_adds_published_packs(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database of the release before `pack publish` upgrades in place when opened, and a
+    second process opening it meanwhile finds it current."""
+    monkeypatch.setattr(sqlite_storage, "migrate", lambda conn: migrate(conn, MIGRATIONS[:2]))
+    old = SQLiteStorage(db_path)
+    user = make_user()
+    old.create_user(user)
+    old.revoke_token("token-1", from_now(60))
+    old.close()
+    assert run_sql(db_path, "PRAGMA user_version") == [(2,)]
+    assert run_sql(db_path, "SELECT name FROM sqlite_master WHERE name = 'published_packs'") == []
+    monkeypatch.undo()
+
+    upgraded = SQLiteStorage(db_path)
+    upgraded.ping()
+    assert run_sql(db_path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and SCHEMA_VERSION >= 3
+    assert upgraded.get_user(user.id) == user
+    assert upgraded.is_token_revoked("token-1")
+    assert upgraded.list_published_packs() == []
+    upgraded.publish_pack("logicore", "2.0.0", make_pack_document(version="2.0.0"), T0)
+    again = SQLiteStorage(db_path)  # another instance: nothing left to migrate
+    published = again.get_published_pack("logicore")
+    assert published is not None and published.document == make_pack_document(version="2.0.0")
+    again.close()
     upgraded.close()
 
 

@@ -119,6 +119,17 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX rate_limits_by_end ON rate_limits (ends_us);
     """,
+    # 3: published scenario packs (`eduverse pack publish`), the latest publication of each.
+    # `data` is the PublishedPackInfo (id, version, time), so listing reads no document;
+    # `document` is the pack as JSON text (about 1.5 MB for the bundled course).
+    """
+    CREATE TABLE published_packs (
+        pack_id       TEXT PRIMARY KEY,
+        published_us  INTEGER NOT NULL,
+        data          TEXT NOT NULL,
+        document      TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

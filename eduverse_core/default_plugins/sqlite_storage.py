@@ -13,6 +13,7 @@ threads of one process on a lock (``_ConnectionPool.writer``), processes by retr
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -41,8 +42,11 @@ from ..plugins import hookimpl
 from ..storage import (
     CounterDeltas,
     ProgressMutation,
+    PublishedPack,
+    PublishedPackInfo,
     ReflectionDeltas,
     StorageFactory,
+    published_document_json,
     rate_limit_window,
     require_aware,
 )
@@ -495,6 +499,37 @@ class SQLiteStorage:
             rows = conn.execute("SELECT name, value FROM counters WHERE scope = ?", (scope,))
             return {name: int(value) for name, value in rows}
 
+    # -- published packs ------------------------------------------------------------------
+    def publish_pack(
+        self, pack_id: str, version: str, document: Mapping[str, Any], published_at: datetime
+    ) -> None:
+        if not pack_id:
+            raise ValueError("a published pack needs a non-empty pack id")
+        moment = require_aware(published_at, "published_at")
+        info = PublishedPackInfo(pack_id=pack_id, version=version, published_at=moment)
+        text = published_document_json(document)  # encoded (a copy) before the lock is taken
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO published_packs (pack_id, published_us, data, document)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (pack_id) DO UPDATE SET"
+                " published_us = excluded.published_us, data = excluded.data,"
+                " document = excluded.document",
+                (pack_id, _micros(moment), info.model_dump_json(), text),
+            )
+
+    def get_published_pack(self, pack_id: str) -> PublishedPack | None:
+        sql = "SELECT data, document FROM published_packs WHERE pack_id = ?"
+        with self._connection() as conn:
+            row = conn.execute(sql, (pack_id,)).fetchone()
+        if row is None:
+            return None
+        info = _decode(PublishedPackInfo, row[0])
+        return PublishedPack(**dict(info), document=_decode_document(pack_id, row[1]))
+
+    def list_published_packs(self) -> list[PublishedPackInfo]:
+        sql = "SELECT data FROM published_packs ORDER BY pack_id"
+        return self._all(PublishedPackInfo, sql)
+
 
 # -- connections ------------------------------------------------------------------------------
 class _Connections(Protocol):
@@ -670,6 +705,16 @@ def _decode(model: type[M], data: str) -> M:
         raise StorageError(
             f"stored {model.__name__} is invalid: {exc.error_count()} errors"
         ) from exc
+
+
+def _decode_document(pack_id: str, text: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise StorageError(f"stored document of published pack {pack_id!r} is not JSON") from exc
+    if not isinstance(document, dict):
+        raise StorageError(f"stored document of published pack {pack_id!r} is not an object")
+    return document
 
 
 def _fetch_one(

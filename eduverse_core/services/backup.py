@@ -14,7 +14,8 @@ kind, shows that the file is complete. Both directions stream: submission logs a
 pages of :data:`PAGE_SIZE` and the file line by line, so neither needs all logs in memory.
 
 What is exported: users (with their password hashes: the file is a secret), classes, current
-memberships, questions, submission logs, reflections, progress and the analytics counters.
+memberships, questions, submission logs, reflections, progress, published scenario packs
+(``eduverse pack publish``: one line each, the whole pack document) and the analytics counters.
 What is not: revoked tokens and rate-limit windows (short-lived auth state that expires by
 itself), counters of deleted classes (removed with them), and progress in a pack that no
 registered pack, class, submission or reflection names (the port cannot list progress by pack).
@@ -46,7 +47,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..storage import Storage
+from ..storage import PublishedPack, Storage
 from .reflections import reflection_counters, replacement_deltas
 from .submissions import submission_counters
 
@@ -78,6 +79,7 @@ RECORD_MODELS: Final[dict[str, type[BaseModel]]] = {
     "submission": SubmissionLog,
     "reflection": Reflection,
     "progress": Progress,
+    "published_pack": PublishedPack,
     "counters": ScopeCounters,
 }
 """The model of each record kind, in file order: the order an import needs (classes before
@@ -115,7 +117,8 @@ class ImportReport:
 
     ``counts`` are the records stored, per kind (counters are rebuilt, not stored: every
     kind but ``counters``). A record that collides with stored state (an id or e-mail taken,
-    a user already in a class, a reflection or a different progress already there) is
+    a user already in a class, a reflection, a different progress or a publication of the
+    same pack already there) is
     skipped: counted in ``conflict_count`` and, for the first :data:`MAX_LISTED`, described
     in ``conflicts``. ``scopes_checked`` exported counter scopes were compared with the
     rebuilt ones; ``warnings`` name every scope that differs.
@@ -210,6 +213,11 @@ def export_records(
         listed = storage.list_progress(everyone, pack_id)
         for user_id in sorted(listed):
             emit("progress", listed[user_id])
+
+    for info in storage.list_published_packs():
+        published = storage.get_published_pack(info.pack_id)
+        if published is not None:  # listed, then gone: nothing to export
+            emit("published_pack", published)
 
     for scope in _counter_scopes(classrooms, everyone, sorted(packs), submitted):
         counters = _nonzero(storage.get_counters(scope))
@@ -475,6 +483,8 @@ def _store(storage: Storage, model: BaseModel, report: ImportReport) -> bool:
             return _save_reflection(storage, model, report)
         elif isinstance(model, Progress):
             return _set_progress(storage, model, report)
+        elif isinstance(model, PublishedPack):
+            return _publish(storage, model, report)
         else:
             raise TypeError(f"no way to store a {type(model).__name__}")
     except (Conflict, NotFound) as exc:
@@ -516,6 +526,17 @@ def _set_progress(storage: Storage, progress: Progress, report: ImportReport) ->
     return True
 
 
+def _publish(storage: Storage, published: PublishedPack, report: ImportReport) -> bool:
+    # Never replace a publication: the store's may be newer than the file's.
+    if any(info.pack_id == published.pack_id for info in storage.list_published_packs()):
+        report.conflict(f"{_describe(published)}: a publication of that pack exists")
+        return False
+    storage.publish_pack(
+        published.pack_id, published.version, published.document, published.published_at
+    )
+    return True
+
+
 def _compare(scope: str, exported: dict[str, int], storage: Storage, report: ImportReport) -> None:
     """Warn when the rebuilt counters of ``scope`` differ from the exported ones."""
     rebuilt = _nonzero(storage.get_counters(scope))
@@ -554,4 +575,6 @@ def _describe(model: BaseModel) -> str:
         return f"reflection of {model.student_id} on {model.pack_id} week {model.week}"
     if isinstance(model, Progress):
         return f"progress of {model.user_id} in {model.pack_id}"
+    if isinstance(model, PublishedPack):
+        return f"published pack {model.pack_id} {model.version}"
     return type(model).__name__

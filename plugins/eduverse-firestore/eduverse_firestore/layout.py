@@ -37,6 +37,13 @@ they sort by instant. ``data`` is exempt from indexing (``fieldOverrides``): it 
 ``rate_limits/{key}|{window_seconds}|{window start in µs}``
     ``key, window_seconds, window_start, hits, expires_at`` (a TTL field), no ``data`` —
     ``hit_rate_limit``.
+``published_packs/{pack_id}``
+    ``pack_id, version, published_at, key, parts, size, compressed, sha256``: the latest
+    publication of a pack, pointing at its document's parts — ``publish_pack``.
+``published_pack_parts/{pack_id}|{key}|{n}``
+    ``pack_id, key, index, written_at, data`` (bytes, at most :data:`PART_BYTES`): part ``n``
+    of the gzip-compressed JSON document of the publication ``key`` (random, new for every
+    publication), no ``data`` model — ``publish_pack``. See :data:`PART_BYTES`.
 ``eduverse_meta/layout``
     ``version`` (:data:`LAYOUT_VERSION`) — ``ping``.
 
@@ -67,6 +74,8 @@ REFLECTIONS: Final = "reflections"
 COUNTER_SHARDS: Final = "counter_shards"
 REVOKED_TOKENS: Final = "revoked_tokens"
 RATE_LIMITS: Final = "rate_limits"
+PUBLISHED_PACKS: Final = "published_packs"
+PUBLISHED_PACK_PARTS: Final = "published_pack_parts"
 META: Final = "eduverse_meta"
 
 COLLECTIONS: Final = (
@@ -82,6 +91,8 @@ COLLECTIONS: Final = (
     COUNTER_SHARDS,
     REVOKED_TOKENS,
     RATE_LIMITS,
+    PUBLISHED_PACKS,
+    PUBLISHED_PACK_PARTS,
     META,
 )
 
@@ -110,6 +121,21 @@ shards (8) would halve those reads but leave little headroom for two classes sha
 more would make every dashboard read pay for headroom no class needs. Shards are created on
 first use, so a quiet scope costs as many reads as it has been written shards.
 """
+
+PART_BYTES: Final = 900_000
+"""Bytes of compressed document per ``published_pack_parts`` document.
+
+A Firestore document holds at most 1 MiB (1 048 576 bytes, names and field names included),
+and the bundled course is about 1.5 MB of JSON. Compressed with gzip it is about 300 kB, so it
+fits in one part today; the parts are there so that a course twice or ten times as large, or
+less compressible, still publishes. 900 000 bytes leave room for the document's name and other
+fields. Every part is written on its own (one ~1 MB request each, well under the 10 MiB of a
+commit), before the publication points at them (see ``FirestoreStorage.publish_pack``).
+"""
+
+MAX_PARTS: Final = 64
+"""Parts of one published document, at most (~55 MB compressed): beyond, ``StorageError``.
+:data:`eduverse_core.storage.PUBLISHED_DOCUMENT_CAPACITY` (8 MiB of JSON) needs at most 10."""
 
 MAX_ID_BYTES: Final = 1500
 """Firestore's limit on a document id (and on a field name) in bytes."""

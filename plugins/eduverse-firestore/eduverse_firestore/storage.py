@@ -27,6 +27,11 @@ Firestore only with other processes and instances, as SQLite's writers queue on 
 increments one random shard of its scope with a blind ``Increment`` (no read, so it never
 contends with a read), and :meth:`FirestoreStorage.get_counters` sums the shards.
 
+**Published packs** are stored gzip-compressed and, when larger than one document may be,
+split into parts (:data:`~eduverse_firestore.layout.PART_BYTES`); the publication document
+points at its parts, so switching to a new publication is one write (see
+:meth:`FirestoreStorage.publish_pack`).
+
 **Auth state** purges itself through Firestore TTL policies on ``expires_at`` (see
 ``firestore.indexes.json``); reads compare ``expires_at`` with the clock, so the answers never
 depend on when the TTL sweeper runs (it may take a day).
@@ -34,9 +39,13 @@ depend on when the TTL sweeper runs (it may take a day).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import logging
 import random
 import re
+import secrets
 import threading
 import time
 import zlib
@@ -69,7 +78,10 @@ from eduverse_core.models import (
 from eduverse_core.storage import (
     CounterDeltas,
     ProgressMutation,
+    PublishedPack,
+    PublishedPackInfo,
     ReflectionDeltas,
+    published_document_json,
     rate_limit_window,
     require_aware,
 )
@@ -80,9 +92,13 @@ from .layout import (
     COUNTER_SHARDS_DEFAULT,
     INVITE_CODES,
     LAYOUT_VERSION,
+    MAX_PARTS,
     MEMBERSHIPS,
     META,
+    PART_BYTES,
     PROGRESS,
+    PUBLISHED_PACK_PARTS,
+    PUBLISHED_PACKS,
     QUESTIONS,
     RATE_LIMITS,
     REFLECTIONS,
@@ -119,6 +135,15 @@ PING_TIMEOUT_S: Final = 5.0
 
 LOCK_STRIPES: Final = 64
 """Local locks that same-process transactions on one document queue on (see module doc)."""
+
+READ_TRIES: Final = 5
+"""Tries of :meth:`FirestoreStorage.get_published_pack` when a publication replaced the one it
+was reading (its parts deleted under it) before ``StorageError``."""
+
+ORPHAN_AGE: Final = timedelta(hours=1)
+"""Parts of a publication that never became current (a publish that stopped half-way) are
+deleted by a later publish of the same pack once they are this old: younger ones may belong to
+a publish still running."""
 
 _OLDEST_FIRST: Final[tuple[tuple[str, Direction], ...]] = (
     ("created_at", ASCENDING),
@@ -187,12 +212,17 @@ class FirestoreStorage:
         shards: int = COUNTER_SHARDS_DEFAULT,
         client: firestore.Client | None = None,
         rng: random.Random | None = None,
+        part_bytes: int = PART_BYTES,
     ) -> None:
         """Connect lazily (nothing is sent until the first call) to ``database`` of
         ``project``; ``client`` replaces the default Google client, ``rng`` the source of
-        shard choices and retry pauses (for tests)."""
+        shard choices and retry pauses, ``part_bytes`` the size of published packs' parts
+        (smaller ones for tests)."""
         if shards < 1:
             raise ValueError(f"shards must be at least 1, got {shards}")
+        if not 1 <= part_bytes <= PART_BYTES:
+            raise ValueError(f"part_bytes must be in 1..{PART_BYTES}, got {part_bytes}")
+        self.part_bytes = part_bytes
         self.project = project
         self.database = database
         self.shards = shards
@@ -762,6 +792,162 @@ class FirestoreStorage:
                 totals[name] = totals.get(name, 0) + int(value)
         return totals
 
+    # -- published packs ------------------------------------------------------------------
+    def publish_pack(
+        self, pack_id: str, version: str, document: Mapping[str, Any], published_at: datetime
+    ) -> None:
+        """Three steps, so that no request comes near a limit and readers never see a mix:
+
+        1. the document, compressed and cut into parts, is written to new part documents
+           ``published_pack_parts/{pack}|{key}|{n}`` under a fresh random ``key``, one write
+           each (nobody reads them yet);
+        2. one transaction reads ``published_packs/{pack}`` and replaces it with the new
+           publication, naming ``key`` and the number of parts: the switch;
+        3. the parts of the publication it replaced are deleted, and so are parts of
+           publishes that stopped before their switch (older than :data:`ORPHAN_AGE`).
+
+        A reader follows ``published_packs/{pack}`` to parts that exist whole, or finds them
+        gone (step 3 of a newer publish) and reads the new publication instead. If step 2
+        fails, the new parts are deleted again.
+        """
+        if not pack_id:
+            raise ValueError("a published pack needs a non-empty pack id")
+        moment = require_aware(published_at, "published_at")
+        info = PublishedPackInfo(pack_id=pack_id, version=version, published_at=moment)
+        text = published_document_json(document).encode()
+        compressed = gzip.compress(text, compresslevel=6, mtime=0)
+        size = self.part_bytes
+        parts = [compressed[start : start + size] for start in range(0, len(compressed), size)]
+        if len(parts) > MAX_PARTS:
+            raise StorageError(
+                f"published pack {pack_id!r} is too large for Firestore: {len(text)} bytes of"
+                f" JSON, {len(compressed)} compressed (at most {MAX_PARTS * size})"
+            )
+        self._check_open()
+        key = secrets.token_hex(8)
+        written_at = utcnow()
+        new_parts = [self._part(pack_id, key, index) for index in range(len(parts))]
+        try:
+            for index, (ref, part) in enumerate(zip(new_parts, parts, strict=True)):
+                fields = {
+                    "pack_id": pack_id,
+                    "key": key,
+                    "index": index,
+                    "written_at": written_at,
+                    "data": part,
+                }
+                with self._driver_errors():
+                    ref.set(fields)
+                self.ops.add(writes=1)
+            head = self._doc(PUBLISHED_PACKS, pack_id)
+            fields = {
+                "pack_id": pack_id,
+                "version": version,
+                "published_at": moment,
+                "key": key,
+                "parts": len(parts),
+                "size": len(text),
+                "compressed": len(compressed),
+                "sha256": hashlib.sha256(compressed).hexdigest(),
+                "data": info.model_dump_json(),
+            }
+
+            def switch(txn: _Txn) -> str | None:
+                previous = (txn.get(head).to_dict() or {}).get("key")
+                txn.set(head, fields)
+                return previous if isinstance(previous, str) else None
+
+            replaced = self._transact(switch, lock=[head])
+        except BaseException:
+            self._delete_quietly(new_parts)
+            raise
+        self._delete_stale_parts(pack_id, keep=key, replaced=replaced)
+
+    def get_published_pack(self, pack_id: str) -> PublishedPack | None:
+        """Reads ``published_packs/{pack}``, then its parts in one batch; when a newer
+        publication deleted them meanwhile, reads again (up to :data:`READ_TRIES` times)."""
+        head = self._doc(PUBLISHED_PACKS, pack_id)
+        for _ in range(READ_TRIES):
+            snapshot = self._get(head)
+            if not snapshot.exists:
+                return None
+            info = _decode(PublishedPackInfo, snapshot)
+            fields = snapshot.to_dict() or {}
+            key, count = fields.get("key"), fields.get("parts")
+            if not isinstance(key, str) or not isinstance(count, int) or count < 1:
+                raise StorageError(f"stored published pack {pack_id!r} names no parts")
+            refs = [self._part(pack_id, key, index) for index in range(count)]
+            found = self._get_all(refs)
+            if len(found) < count:
+                continue  # replaced while we read: its parts are being deleted
+            compressed = b"".join(found[ref.path] for ref in refs)
+            if hashlib.sha256(compressed).hexdigest() != fields.get("sha256"):
+                raise StorageError(f"stored published pack {pack_id!r} is damaged (checksum)")
+            document = _decompress_document(pack_id, compressed)
+            return PublishedPack(**dict(info), document=document)
+        raise StorageError(
+            f"Firestore {self.name}: published pack {pack_id!r} kept changing while it was"
+            f" read ({READ_TRIES} tries)"
+        )
+
+    def list_published_packs(self) -> list[PublishedPackInfo]:
+        """One query on ``published_packs``: one small document per published pack."""
+        query = self._query(PUBLISHED_PACKS, order=(("pack_id", ASCENDING),))
+        return self._list(PublishedPackInfo, query)
+
+    def _part(self, pack_id: str, key: str, index: int) -> DocumentReference:
+        return self._doc(PUBLISHED_PACK_PARTS, pack_id, key, index)
+
+    def _get_all(self, refs: Sequence[DocumentReference]) -> dict[str, bytes]:
+        """The ``data`` of each existing part document among ``refs``, by path."""
+        self._check_open()
+        with self._driver_errors():
+            snapshots = list(self._client.get_all(list(refs)))
+        self.ops.add(reads=len(refs))
+        found: dict[str, bytes] = {}
+        for snapshot in snapshots:
+            data = (snapshot.to_dict() or {}).get("data") if snapshot.exists else None
+            if isinstance(data, bytes):
+                found[snapshot.reference.path] = data
+        return found
+
+    def _delete_stale_parts(self, pack_id: str, *, keep: str, replaced: str | None) -> None:
+        """Delete the parts of the replaced publication and orphans older than
+        :data:`ORPHAN_AGE`: one query on ``published_pack_parts`` (without the data). A
+        failure leaves garbage only (no reader follows it): logged, not raised."""
+        cutoff = utcnow() - ORPHAN_AGE
+        query = self._query(PUBLISHED_PACK_PARTS, equals={"pack_id": pack_id})
+        try:
+            snapshots = self._stream(query.select(["key", "written_at"]))
+        except StorageError:
+            log.warning("published pack %r: old parts not deleted", pack_id, exc_info=True)
+            return
+        stale = []
+        for snapshot in snapshots:
+            fields = snapshot.to_dict() or {}
+            part_key, written_at = fields.get("key"), fields.get("written_at")
+            if part_key == keep:
+                continue
+            orphan = isinstance(written_at, datetime) and written_at < cutoff
+            if part_key == replaced or orphan:
+                stale.append(snapshot.reference)
+        self._delete_quietly(stale)
+
+    def _delete_quietly(self, refs: Sequence[DocumentReference]) -> None:
+        """Delete ``refs`` in batches; a failure is logged (it leaves unread garbage)."""
+        try:
+            self._check_open()
+            for start in range(0, len(refs), 500):  # a batch holds 500 writes
+                batch = self._client.batch()
+                chunk = refs[start : start + 500]
+                for ref in chunk:
+                    batch.delete(ref)
+                with self._driver_errors():
+                    batch.commit()
+                self.ops.add(deletes=len(chunk))
+        except StorageError:
+            log.warning("%d published pack parts not deleted", len(refs), exc_info=True)
+
 
 # -- transactions -----------------------------------------------------------------------------
 class _Txn:
@@ -842,6 +1028,16 @@ def _decode(model: type[M], snapshot: DocumentSnapshot[DocumentReference]) -> M:
         raise StorageError(
             f"stored {model.__name__} is invalid: {exc.error_count()} errors"
         ) from exc
+
+
+def _decompress_document(pack_id: str, compressed: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(gzip.decompress(compressed))
+    except (OSError, EOFError, ValueError) as exc:
+        raise StorageError(f"stored published pack {pack_id!r} does not decompress") from exc
+    if not isinstance(document, dict):
+        raise StorageError(f"stored published pack {pack_id!r} is not a JSON object")
+    return document
 
 
 def _store_progress(

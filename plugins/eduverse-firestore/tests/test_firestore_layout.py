@@ -14,8 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eduverse_core.storage import (
+    T0,
     make_classroom,
     make_membership,
+    make_pack_document,
     make_question,
     make_reflection,
     make_submission,
@@ -132,6 +134,10 @@ def exercise_every_query(storage: FirestoreStorage) -> None:
         )
     storage.get_counters("class:c1")
     storage.delete_classroom("c1")
+    storage.publish_pack("p1", "1.0.0", make_pack_document("p1"), T0)
+    storage.publish_pack("p1", "1.0.1", make_pack_document("p1"), T0)  # deletes the old parts
+    storage.get_published_pack("p1")
+    storage.list_published_packs()
 
 
 @pytest.fixture(scope="module")
