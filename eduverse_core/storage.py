@@ -37,6 +37,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
@@ -177,6 +178,13 @@ class Storage(Protocol):
     ) -> list[Question]:
         """Questions matching every given filter, newest first."""
 
+    def question_summary(self, class_id: str) -> QuestionSummary:
+        """How many of the class's questions are unanswered (``resolved`` false) and when the
+        newest was asked (None without questions). Polled every few seconds by the live
+        monitor, so its cost must not grow with the number of questions the way reading
+        them all would (SQLite: one aggregate query; Firestore: a count aggregation and one
+        document)."""
+
     # -- submissions ----------------------------------------------------------------------
     def record_submission(
         self, log: SubmissionLog, counters: CounterDeltas, mutate_progress: ProgressMutation | None
@@ -271,6 +279,14 @@ class Storage(Protocol):
     def list_published_packs(self) -> list[PublishedPackInfo]:
         """Every publication, by pack id, without documents: cheap enough to call every few
         seconds from every instance (it reads no document)."""
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    """What the live monitor needs to know about a class's questions."""
+
+    unanswered: int
+    newest_at: datetime | None
 
 
 StorageFactory = Callable[[str], Storage]
@@ -1041,6 +1057,27 @@ class StorageContract:
         assert storage.list_questions(student_id="s1") == [elsewhere, new, old]
         assert storage.list_questions(class_id="c1", student_id="s1") == [new, old]
         assert storage.list_questions(class_id="c2", student_id="s2") == []
+
+    def test_question_summary_counts_unanswered_and_finds_the_newest(
+        self, storage: Storage
+    ) -> None:
+        assert storage.question_summary("c1") == QuestionSummary(0, None)
+        first = make_question(class_id="c1", created_at=at(10))
+        second = make_question(class_id="c1", created_at=at(30))
+        third = make_question(class_id="c1", created_at=at(20))
+        elsewhere = make_question(class_id="c2", created_at=at(40))
+        for question in (first, second, third, elsewhere):
+            storage.add_question(question)
+        summary = storage.question_summary("c1")
+        assert summary.unanswered == 3 and _same_instant(summary.newest_at, at(30))
+        answered = second.model_copy(
+            update={"answer": "Yes.", "answered_at": at(50), "resolved": True}
+        )
+        storage.update_question(answered)
+        summary = storage.question_summary("c1")
+        assert summary.unanswered == 2 and _same_instant(summary.newest_at, at(30))
+        assert storage.question_summary("c2").unanswered == 1
+        assert storage.question_summary("unknown") == QuestionSummary(0, None)
 
     # -- submissions ----------------------------------------------------------------------
     def test_record_submission_adds_log_counters_and_progress_together(

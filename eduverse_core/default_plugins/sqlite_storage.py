@@ -44,6 +44,7 @@ from ..storage import (
     ProgressMutation,
     PublishedPack,
     PublishedPackInfo,
+    QuestionSummary,
     ReflectionDeltas,
     StorageFactory,
     published_document_json,
@@ -364,6 +365,17 @@ class SQLiteStorage:
         where, params = _where({"class_id": class_id, "student_id": student_id})
         sql = f"SELECT data FROM questions {where} ORDER BY created_us DESC, id DESC"
         return self._all(Question, sql, params)
+
+    def question_summary(self, class_id: str) -> QuestionSummary:
+        """One aggregate over the class's index range (``resolved`` lives in the JSON)."""
+        with self._connection() as conn:
+            unanswered, newest = conn.execute(
+                "SELECT COALESCE(SUM(json_extract(data, '$.resolved') = 0), 0), MAX(created_us)"
+                " FROM questions WHERE class_id = ?",
+                (class_id,),
+            ).fetchone()
+        newest_at = _EPOCH + timedelta(microseconds=newest) if newest is not None else None
+        return QuestionSummary(int(unanswered), newest_at)
 
     # -- submissions ----------------------------------------------------------------------
     def record_submission(

@@ -80,6 +80,7 @@ from eduverse_core.storage import (
     ProgressMutation,
     PublishedPack,
     PublishedPackInfo,
+    QuestionSummary,
     ReflectionDeltas,
     published_document_json,
     rate_limit_window,
@@ -650,6 +651,23 @@ class FirestoreStorage:
         )
         return self._list(Question, query)
 
+    def question_summary(self, class_id: str) -> QuestionSummary:
+        """A ``count()`` aggregation of the unanswered (billed one read per 1 000 index
+        entries it counts) and the newest question (one document): two or three reads
+        however many questions the class has asked."""
+        unanswered = self._query(QUESTIONS, equals={"class_id": class_id, "resolved": False})
+        self._check_open()
+        aggregation: Any = unanswered.count(alias="n")  # the library's annotations are off here
+        with self._driver_errors():
+            results = aggregation.get()
+        count = int(results[0][0].value) if results and results[0] else 0
+        self.ops.add(reads=max(1, -(-count // 1000)))
+        newest_query = self._query(
+            QUESTIONS, equals={"class_id": class_id}, order=_NEWEST_FIRST, limit=1
+        )
+        newest = self._list(Question, newest_query)
+        return QuestionSummary(count, newest[0].created_at if newest else None)
+
     # -- submissions ----------------------------------------------------------------------
     def record_submission(
         self, log: SubmissionLog, counters: CounterDeltas, mutate_progress: ProgressMutation | None
@@ -1085,6 +1103,7 @@ def _question_fields(question: Question) -> dict[str, Any]:
         "class_id": question.class_id,
         "student_id": question.student_id,
         "created_at": question.created_at,
+        "resolved": question.resolved,  # counted by question_summary
         "data": question.model_dump_json(),
     }
 
