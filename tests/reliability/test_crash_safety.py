@@ -4,6 +4,7 @@ acknowledged before the kill is there."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import sqlite3
@@ -55,8 +56,8 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
                     }
                     if api.call("PUT", "/api/reflections/1", reflection, bearer)[0] == 200:
                         last_reflection[bearer] = i
-                except (urllib.error.URLError, ConnectionError, OSError):
-                    return  # the server is gone
+                except (urllib.error.URLError, http.client.HTTPException, OSError):
+                    return  # the server is gone (possibly mid-answer: not acknowledged)
 
         threads = [threading.Thread(target=write, args=(t,)) for t in tokens]
         for thread in threads:
