@@ -115,6 +115,11 @@ class Storage(Protocol):
 
     def get_user(self, user_id: str) -> User | None: ...
 
+    def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        """The users among ``user_ids`` that exist, by id (unknown ids are left out,
+        duplicates read once), in as few round trips as the backend allows: a class page
+        reads its members' accounts at once, not one by one."""
+
     def get_user_by_email(self, email: str) -> User | None:
         """Look up by normalised e-mail (the caller normalises)."""
 
@@ -691,6 +696,16 @@ class StorageContract:
         with _expect(Conflict, code="email_taken", naming="ada@example.com"):
             storage.update_user(bob.model_copy(update={"email": "ada@example.com"}))
         assert storage.get_user(bob.id) == bob
+
+    def test_get_users_reads_many_at_once_leaving_unknown_ids_out(self, storage: Storage) -> None:
+        users = [make_user() for _ in range(self.many_records)]
+        for user in users:
+            storage.create_user(user)
+        wanted = [u.id for u in users]
+        found = storage.get_users([*wanted, "missing", wanted[0]])
+        assert found == {u.id: u for u in users}
+        assert storage.get_users([]) == {}
+        assert storage.get_users(["missing"]) == {}
 
     def test_list_users_is_oldest_first_and_filters_by_role(self, storage: Storage) -> None:
         late = make_user(role="student", created_at=at(30))

@@ -239,6 +239,17 @@ class SQLiteStorage:
         with self._transaction() as conn:
             return _mutate_progress(conn, user_id, pack_id, mutate)
 
+    def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        found: dict[str, User] = {}
+        with self._connection() as conn:
+            for chunk in _chunks(sorted(set(user_ids)), IN_CHUNK):
+                marks = ", ".join("?" * len(chunk))
+                for user in _fetch_all(
+                    conn, User, f"SELECT data FROM users WHERE id IN ({marks})", chunk
+                ):
+                    found[user.id] = user
+        return found
+
     def list_progress(self, user_ids: list[str], pack_id: str) -> dict[str, Progress]:
         found: dict[str, Progress] = {}
         with self._connection() as conn:

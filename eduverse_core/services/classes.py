@@ -208,9 +208,10 @@ class ClassService(Service):
         memberships = self.storage.list_members(classroom.id)
         ids = [m.user_id for m in memberships]
         progress = self.storage.list_progress(ids, classroom.pack_id)
+        users = self.storage.get_users(ids)  # at once, not one read per member
         views = []
         for membership in memberships:
-            user = self.storage.get_user(membership.user_id)
+            user = users.get(membership.user_id)
             if user is None:  # account removed; the membership is stale
                 continue
             p = progress.get(user.id)

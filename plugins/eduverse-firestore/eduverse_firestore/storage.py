@@ -481,20 +481,27 @@ class FirestoreStorage:
 
         return self._transact(body, lock=[ref])
 
+    def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        """Batched reads by id (no query): one read per listed id."""
+        refs = [self._doc(USERS, user_id) for user_id in sorted(set(user_ids))]
+        return {user.id: user for user in self._get_many(User, refs)}
+
     def list_progress(self, user_ids: list[str], pack_id: str) -> dict[str, Progress]:
         """Batched reads by id (no query): one read per listed user."""
         refs = [self._doc(PROGRESS, user_id, pack_id) for user_id in sorted(set(user_ids))]
-        found: dict[str, Progress] = {}
+        return {progress.user_id: progress for progress in self._get_many(Progress, refs)}
+
+    def _get_many(self, model: type[M], refs: list[DocumentReference]) -> list[M]:
+        """The existing documents among ``refs``, read ``GET_ALL_CHUNK`` to a round trip
+        (every listed document is billed as a read, found or not)."""
+        found: list[M] = []
         for start in range(0, len(refs), GET_ALL_CHUNK):
             chunk = refs[start : start + GET_ALL_CHUNK]
             self._check_open()
             with self._driver_errors():
                 snapshots = list(self._client.get_all(chunk))
             self.ops.add(reads=len(chunk))
-            for snapshot in snapshots:
-                if snapshot.exists:
-                    progress = _decode(Progress, snapshot)
-                    found[progress.user_id] = progress
+            found.extend(_decode(model, snapshot) for snapshot in snapshots if snapshot.exists)
         return found
 
     # -- classes --------------------------------------------------------------------------
