@@ -210,6 +210,17 @@ def test_my_classes_are_only_mine_with_their_member_counts(
     assert listed == [(classroom.id, 1), (second.id, 0)]
 
 
+def test_my_classes_show_how_many_questions_wait(
+    ev: Eduverse, client: FlaskClient, student: User, instructor: User, classroom: Classroom
+) -> None:
+    ev.classes.join(student, classroom.invite_code)
+    first = ev.questions.ask(student, "Why?", SceneContext(week=1))
+    ev.questions.ask(student, "And how?", SceneContext(week=1))
+    ev.questions.answer(instructor, first.id, "Because.")
+    (listed,) = get(client, ev, instructor, "/api/classes").json["classes"]
+    assert listed["unanswered_questions"] == 1
+
+
 def test_class_detail_shows_members_with_progress_and_never_a_password(
     ev: Eduverse,
     client: FlaskClient,

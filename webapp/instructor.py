@@ -71,9 +71,12 @@ class ClassOut(BaseModel):
     pack_id: str
     created_at: datetime
     member_count: int
+    unanswered_questions: int = Field(
+        0, description="Questions of the class waiting for an answer."
+    )
 
     @classmethod
-    def of(cls, classroom: Classroom, member_count: int) -> ClassOut:
+    def of(cls, classroom: Classroom, member_count: int, unanswered: int = 0) -> ClassOut:
         return cls(
             id=classroom.id,
             name=classroom.name,
@@ -82,6 +85,7 @@ class ClassOut(BaseModel):
             pack_id=classroom.pack_id,
             created_at=classroom.created_at,
             member_count=member_count,
+            unanswered_questions=unanswered,
         )
 
 
@@ -239,7 +243,9 @@ def create_class(actor: User, body: CreateClassBody) -> ClassResponse:
 @api.route(bp, "GET", "/api/classes", auth="instructor", summary="My classes", response=ClassesOut)
 def list_classes(actor: User) -> ClassesOut:
     counted = eduverse().classes.list_mine_with_counts(actor)
-    return ClassesOut(classes=[ClassOut.of(c.classroom, c.member_count) for c in counted])
+    return ClassesOut(
+        classes=[ClassOut.of(c.classroom, c.member_count, c.unanswered_questions) for c in counted]
+    )
 
 
 @api.route(

@@ -72,10 +72,12 @@ class ClassView:
 
 @dataclass(frozen=True)
 class CountedClass:
-    """A class and how many students are in it."""
+    """A class, how many students are in it and how many of its questions wait for an
+    answer."""
 
     classroom: Classroom
     member_count: int
+    unanswered_questions: int = 0
 
 
 @dataclass(frozen=True)
@@ -164,10 +166,15 @@ class ClassService(Service):
         return self.storage.list_classrooms(actor.id)
 
     def list_mine_with_counts(self, actor: User) -> list[CountedClass]:
-        """The actor's classes with their sizes. One member listing per class: an instructor
-        runs a handful of classes, and the port has no count query."""
+        """The actor's classes with their sizes and unanswered questions. One member listing
+        and one question summary per class: an instructor runs a handful of classes."""
         return [
-            CountedClass(c, len(self.storage.list_members(c.id))) for c in self.list_mine(actor)
+            CountedClass(
+                c,
+                len(self.storage.list_members(c.id)),
+                self.storage.question_summary(c.id).unanswered,
+            )
+            for c in self.list_mine(actor)
         ]
 
     def detail(self, actor: User, class_id: str) -> ClassView:

@@ -107,4 +107,6 @@ def test_every_main_page_passes_wcag_aa(
     class_page = f"/#/instructor/class/{people['class_id']}"
     for path in ("/#/instructor", class_page, f"{class_page}/questions", f"{class_page}/report"):
         problems += audit(prof, axe_source, path)
+        if path == "/#/instructor":  # the class card says a question waits
+            assert prof.locator('[data-unanswered="1"]').is_visible()
     assert problems == [], "\n".join(problems)

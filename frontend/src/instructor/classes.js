@@ -151,6 +151,14 @@ function classCard(classroom, { onDeleted }) {
       "p",
       { class: "ins-class-members" },
       h("span", { dataset: { members: String(classroom.member_count) }, text: tn("ins.classes.members", classroom.member_count) }),
+      classroom.unanswered_questions
+        ? h("a", {
+            class: "badge ins-class-waiting",
+            href: `#${classPath(classroom.id, "questions")}`,
+            dataset: { unanswered: String(classroom.unanswered_questions) },
+            text: tn("ins.classes.waiting", classroom.unanswered_questions),
+          })
+        : null,
     ),
     h(
       "div",
