@@ -67,6 +67,18 @@ class PackQuery(Body):
     pack: OptionalPack = None
 
 
+class HintsQuery(Body):
+    pack: PackId
+    week: int = Field(ge=1, le=1000)
+    cycle: str = Field(min_length=1, max_length=64, description="Cycle id.")
+    track: Track = "beginner"
+    locale: Locale | None = None
+
+
+class HintsOut(Ok):
+    hints: list[str] = Field(description="Unlocked hints of this cycle and track (sanitised HTML).")
+
+
 class PositionOut(BaseModel):
     week: int
     cycle_id: str
@@ -316,6 +328,28 @@ def submission_out(result: SubmissionResult, locale: str | None) -> SubmissionOu
 )
 def my_progress(actor: User, query: PackQuery) -> ProgressResponse:
     return ProgressResponse(progress=progress_out(eduverse().progress.get(actor, query.pack)))
+
+
+@api.route(
+    bp,
+    "GET",
+    "/api/hints",
+    auth="user",
+    summary="The hints I have unlocked on a cycle",
+    query=HintsQuery,
+    response=HintsOut,
+    extra_statuses=(403,),
+)
+def my_hints(actor: User, query: HintsQuery) -> HintsOut:
+    """Hints unlock with failed gradings; this shows them again after a reload. A cycle ahead
+    of the learner is 403 `cycle_locked`."""
+    pack, hints = eduverse().submissions.hints(
+        actor, query.pack, query.week, query.cycle, query.track
+    )
+    lang = query.locale or pack.default_locale
+    return HintsOut(
+        hints=[sanitise_html(localize(h.text, lang, pack.default_locale)) for h in hints]
+    )
 
 
 @api.route(

@@ -85,6 +85,16 @@ class SubmissionResult:
 class SubmissionService(Service):
     """Grading submissions and running code without tests."""
 
+    def hints(
+        self, actor: User, pack_id: str, week: int, cycle: str | int, track: str
+    ) -> tuple[ScenarioPack, list[Hint]]:
+        """The hints the actor has unlocked on a reached cycle and track (after a reload the
+        page shows them again without a new submission)."""
+        pack = self.pack(pack_id)
+        _, _, found = locate(pack, week, cycle)
+        self.ev.progress.ensure_reachable(actor, pack.id, week, found.id)
+        return pack, unlocked_hints(found, track, self.ev.progress.get(actor, pack.id))
+
     def submit(
         self,
         actor: User,

@@ -349,3 +349,36 @@ def test_run_falls_back_to_the_server_without_webassembly(new_page: PageFactory)
         page.get_by_role("button", name="Run", exact=True).click()
     assert sent.value.method == "POST"
     expect(page.locator("#terminal")).to_contain_text("from the server 42", timeout=GRADING_MS)
+
+
+def test_unlocked_hints_come_back_after_the_browser_forgets_them(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """Hint texts arrive with a failed submission; another device (or cleared storage) gets
+    them from GET /api/hints when the coding screen opens."""
+    page = new_page(locale="en-GB")
+    sign_up(page, "Forgetful Browser")
+    token = page_token(page)
+    answer = call_api(
+        page,
+        "POST",
+        "/api/submissions",
+        token,
+        {
+            "pack_id": "logicore",
+            "week": 1,
+            "cycle": 1,
+            "track": "beginner",
+            "code": "print('no')",
+            "locale": "en",
+        },
+    )
+    assert answer["outcome"] != "passed" and answer["hints"], answer
+    page.evaluate(
+        "for (const key of Object.keys(localStorage))"
+        " if (key.includes('hints')) localStorage.removeItem(key)"
+    )
+    open_coding(page, 1, 1)
+    hints = page.locator(".hint-item.unlocked .pack-html")
+    expect(hints.first).to_be_visible()
+    expect(page.get_by_text("loading it…")).to_have_count(0)

@@ -125,6 +125,18 @@ export function codingContent({ pack, progress, week, cycle, trackData, onSubmit
     syntaxReference(cycle.syntax ?? []),
     hintList(cycle.id, trackData.hint_thresholds ?? [], failures),
   );
+  // Unlocked hints whose text this browser has not kept (another device, cleared storage):
+  // ask the server once and redraw the list.
+  const unlockedCount = (trackData.hint_thresholds ?? []).filter((count) => failures >= count).length;
+  if (unlockedCount > savedHints(cycle.id).length) {
+    const query = { pack: pack.id ?? packId(), week: week.number, cycle: cycle.id, track: trackName, locale: locale() };
+    api("/api/hints", { query })
+      .then((answer) => {
+        saveHints(cycle.id, answer.hints);
+        story.querySelector(".hints")?.replaceWith(hintList(cycle.id, trackData.hint_thresholds ?? [], failures));
+      })
+      .catch((error) => console.warn("hints", error?.message));
+  }
 
   // -- the editor and the live code
   let liveTimer = null;
