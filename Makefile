@@ -68,8 +68,12 @@ fuzz: setup
 soak: setup
 	EDUVERSE_SOAK_SECONDS=$${EDUVERSE_SOAK_SECONDS:-600} $(BIN)/pytest -q -s tests/reliability/test_soak.py
 
-# PNGs of every main page, desktop and phone, for the README (docs/screenshots/).
+# PNGs of every main page, desktop and phone, for the README (docs/screenshots/); the Korean
+# pages need a CJK font in Chromium (Debian's fonts-noto-cjk, installed here if missing).
 screenshots: setup browser
+	@fc-list :lang=ko | grep -q . || { \
+	  echo "installing Debian's fonts-noto-cjk for the Korean screenshots"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 	$(BIN)/python tools/screenshots.py
 
 # Regenerate the JSON Schemas from the models (a test fails when they drift).

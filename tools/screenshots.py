@@ -157,20 +157,25 @@ def shoot(
     base: str,
     token: str | None,
     shots: list[tuple[str, str, Callable[[Page], None] | None]],
+    *,
+    language: str = "en",
+    viewports: tuple[str, ...] = tuple(VIEWPORTS),
 ) -> int:
     count = 0
-    for viewport_name, viewport in VIEWPORTS.items():
+    suffix = "" if language == "en" else f"-{language}"
+    for viewport_name in viewports:
+        viewport = VIEWPORTS[viewport_name]
         context = browser.new_context(
             base_url=base,
             viewport=viewport,
-            locale="en-GB",
+            locale="ko-KR" if language == "ko" else "en-GB",
             device_scale_factor=1,
             is_mobile=viewport_name == "phone",
             has_touch=viewport_name == "phone",
             reduced_motion="reduce",
             service_workers="block",
         )
-        script = "localStorage.setItem('eduverse.locale', 'en');"
+        script = f"localStorage.setItem('eduverse.locale', '{language}');"
         if token:
             script += f"localStorage.setItem('eduverse.token', {json.dumps(token)});"
         context.add_init_script(script)
@@ -181,7 +186,7 @@ def shoot(
             if action is not None:
                 action(page)
                 settle(page)
-            page.screenshot(path=str(OUT / f"{name}-{viewport_name}.png"))
+            page.screenshot(path=str(OUT / f"{name}-{viewport_name}{suffix}.png"))
             count += 1
         context.close()
     return count
@@ -255,6 +260,19 @@ def main() -> int:
                         ("instructor-questions", f"{class_page}/questions", None),
                         ("instructor-report", f"{class_page}/report", None),
                     ],
+                )
+                # The course is bilingual: the main learner pages in Korean too.
+                total += shoot(
+                    browser,
+                    base,
+                    seed.learner,
+                    [
+                        ("learner-dashboard", "/#/learn", None),
+                        ("scene-task", "/#/learn/week/1/cycle/3/task", None),
+                        ("coding", "/#/learn/week/1/cycle/3/coding", None),
+                    ],
+                    language="ko",
+                    viewports=("desktop",),
                 )
                 browser.close()
         finally:
