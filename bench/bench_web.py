@@ -32,19 +32,11 @@ from werkzeug.serving import make_server
 from eduverse_core import Eduverse, Settings
 from webapp import create_app
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from chromium import launch
+
 ROUNDS = 5
 TARGET_KB = 400
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LEARNING_PAGE = "/#/learn/week/1/cycle/1/coding"
 EDITOR = ".cm-content[contenteditable='true']"
 RUN_CODE = "print('bench', 6 * 7)"
@@ -128,7 +120,7 @@ def main() -> int:
         app_kb, api_kb, from_sw = [], [], []
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+                browser = launch(playwright)
                 for n in range(ROUNDS):
                     token = sign_up(base, n)
                     context = browser.new_context(base_url=base, locale="en-GB")

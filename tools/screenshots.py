@@ -22,18 +22,9 @@ from werkzeug.serving import make_server
 from eduverse_core import Eduverse, Settings
 from webapp import create_app
 
+from chromium import launch  # tools/chromium.py, beside this script
+
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "screenshot password"
 WRONG_ANSWER = "print('Hello')\n"
@@ -224,7 +215,7 @@ def main() -> int:
             seed = Seed(base, ev)
             class_page = f"/#/instructor/class/{seed.class_id}"
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+                browser = launch(playwright)
                 total = shoot(
                     browser,
                     base,
