@@ -15,11 +15,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from eduverse_firestore.emulator import Emulator, new_project
+from http_json import ok_json, request_json
 
 from eduverse_core import Eduverse, Settings
 
@@ -99,17 +99,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def call(base: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
-    request = urllib.request.Request(base + path, method=method)
-    if body is not None:
-        request.data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=20) as response:
-        return json.loads(response.read())
-
-
 def container_env(port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDUVERSE_")}
     env.update(image_env())
@@ -155,8 +144,9 @@ def container(
         deadline = time.monotonic() + 60
         while True:
             try:
-                call(base, "GET", "/healthz")
-                break
+                if request_json(base, "GET", "/healthz")[0] == 200:
+                    break
+                raise ConnectionError("not ready")
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
                     output = process.stdout.read() if process.stdout else ""
@@ -185,7 +175,7 @@ def test_the_container_command_serves_a_learner_end_to_end(
     container: tuple[str, subprocess.Popen[str]],
 ) -> None:
     base, _ = container
-    session = call(
+    session = ok_json(
         base,
         "POST",
         "/api/auth/signup",
@@ -195,9 +185,9 @@ def test_the_container_command_serves_a_learner_end_to_end(
     page = urllib.request.urlopen(base + "/", timeout=10)
     assert page.status == 200 and "text/html" in page.headers["Content-Type"]
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
-    week = call(base, "GET", "/api/packs/logicore/weeks/1", token=token)
+    week = ok_json(base, "GET", "/api/packs/logicore/weeks/1", token=token)
     assert week["week"]["number"] == 1
-    answer = call(
+    answer = ok_json(
         base,
         "POST",
         "/api/submissions",
@@ -211,7 +201,7 @@ def test_the_container_command_serves_a_learner_end_to_end(
         token=token,
     )
     assert answer["outcome"] == "passed", answer["message"]
-    progress = call(base, "GET", "/api/progress", token=token)
+    progress = ok_json(base, "GET", "/api/progress", token=token)
     assert progress["progress"]["completed"] == [answer["progress"]["completed"][0]]
     assert progress["progress"]["cycle"] == 2
 

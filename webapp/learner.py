@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eduverse_core.grading.feedback import sanitise_html
 from eduverse_core.models import (
+    Hint,
     Outcome,
     PauseState,
     Progress,
@@ -25,6 +26,7 @@ from eduverse_core.models import (
     Rating,
     Reflection,
     ReflectionFeedback,
+    ScenarioPack,
     SceneContext,
     User,
     localize,
@@ -299,9 +301,14 @@ def progress_out(progress: Progress) -> ProgressOut:
     return ProgressOut.model_validate({**data, "current": asdict(here)})
 
 
+def hints_html(pack: ScenarioPack, hints: list[Hint], locale: str | None) -> list[str]:
+    """Hints are pack text (limited HTML): localised, then sanitised like every scene."""
+    lang = locale or pack.default_locale
+    return [sanitise_html(localize(h.text, lang, pack.default_locale)) for h in hints]
+
+
 def submission_out(result: SubmissionResult, locale: str | None) -> SubmissionOut:
     pack, grade, target = result.pack, result.grade, result.next_cycle
-    lang = locale or pack.default_locale
     return SubmissionOut(
         outcome=grade.outcome,
         message=grade.message,
@@ -309,8 +316,7 @@ def submission_out(result: SubmissionResult, locale: str | None) -> SubmissionOu
         duration_ms=grade.duration_ms,
         counted=result.counted,
         feedback=FeedbackOut.model_validate(result.feedback.to_dict()),
-        # Hints are pack text (limited HTML): sanitised like every scene.
-        hints=[sanitise_html(localize(h.text, lang, pack.default_locale)) for h in result.hints],
+        hints=hints_html(pack, result.hints, locale),
         progress=progress_out(result.progress),
         next=NextOut(week=target[0], cycle_id=target[1]) if target else None,
     )
@@ -346,10 +352,7 @@ def my_hints(actor: User, query: HintsQuery) -> HintsOut:
     pack, hints = eduverse().submissions.hints(
         actor, query.pack, query.week, query.cycle, query.track
     )
-    lang = query.locale or pack.default_locale
-    return HintsOut(
-        hints=[sanitise_html(localize(h.text, lang, pack.default_locale)) for h in hints]
-    )
+    return HintsOut(hints=hints_html(pack, hints, query.locale))
 
 
 @api.route(

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 from werkzeug.security import safe_join
 
 from .context import eduverse
@@ -63,9 +63,8 @@ def send_built(path: Path, *, cache_control: str) -> Response:
         if _accepted(name) and twin.is_file():
             chosen, encoding = twin, name
             break
-    response = current_app.response_class(
-        chosen.read_bytes(), mimetype=mimetype, direct_passthrough=False
-    )
+    # Streamed from disk (Pyodide's runtime is megabytes), with an ETag for revalidation.
+    response = send_file(chosen, mimetype=mimetype, conditional=True, etag=True)
     if encoding:
         response.headers["Content-Encoding"] = encoding
     response.headers["Vary"] = "Accept-Encoding"

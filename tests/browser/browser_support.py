@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from http_json import ok_json, request_json
 from playwright.sync_api import Page
 from werkzeug.serving import BaseWSGIServer
 
@@ -54,31 +53,14 @@ def api_request(
     token: str | None = None,
 ) -> tuple[int, object]:
     """Call the JSON API; returns (status, decoded JSON or text). Never raises on 4xx/5xx."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(server_url + path, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    text = raw.decode("utf-8-sig")
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
+    return request_json(server_url, method, path, body, token)
 
 
 def api_call(
     server_url: str, method: str, path: str, body: object = None, token: str | None = None
 ) -> dict:
     """Like api_request, but the call must succeed (2xx); returns the JSON body."""
-    status, payload = api_request(server_url, method, path, body, token)
-    assert 200 <= status < 300, f"{method} {path} answered {status}: {payload}"
+    payload = ok_json(server_url, method, path, body, token)
     assert isinstance(payload, dict), payload
     return payload
 
@@ -153,3 +135,14 @@ def pass_cycles(page: Page, ev: Eduverse, week: int, positions: list[int]) -> No
             },
         )
         assert answer["outcome"] == "passed", answer["message"]
+
+
+def logged_in_page(new_page: PageFactory, token: str | None, **options: object) -> Page:
+    """A page whose app starts in English and logged in with ``token`` (None: logged out);
+    ``options`` go to the browser context (``viewport``, ``reduced_motion``…)."""
+    page = new_page(**{"locale": "en-GB", **options})
+    script = "localStorage.setItem('eduverse.locale', 'en');"
+    if token:
+        script += f"localStorage.setItem('eduverse.token', {json.dumps(token)});"
+    page.add_init_script(script)
+    return page

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import LiveServer, PageFactory, api_call, api_sign_up
+from browser_support import LiveServer, PageFactory, api_call, api_sign_up, logged_in_page
 from playwright.sync_api import Page
 
 AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -73,25 +73,16 @@ def audit(page: Page, axe_source: str, path: str) -> list[str]:
     return [f"{path}: {v['id']} ({v['help']}): {json.dumps(v['nodes'])}" for v in result]
 
 
-def session(new_page: PageFactory, viewport: dict[str, int], token: str | None) -> Page:
-    page = new_page(locale="en-GB", viewport=viewport, reduced_motion="reduce")
-    script = "localStorage.setItem('eduverse.locale', 'en');"
-    if token:
-        script += f"localStorage.setItem('eduverse.token', {json.dumps(token)});"
-    page.add_init_script(script)
-    return page
-
-
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_every_main_page_passes_wcag_aa(
     new_page: PageFactory, axe_source: str, people: dict[str, Any], viewport: str
 ) -> None:
     size = VIEWPORTS[viewport]
     problems: list[str] = []
-    anonymous = session(new_page, size, None)
+    anonymous = logged_in_page(new_page, None, viewport=size, reduced_motion="reduce")
     for path in ("/#/login", "/#/signup"):
         problems += audit(anonymous, axe_source, path)
-    learner = session(new_page, size, people["learner"])
+    learner = logged_in_page(new_page, people["learner"], viewport=size, reduced_motion="reduce")
     for path in (
         "/#/learn",
         "/#/learn/week/1/intro",
@@ -103,7 +94,7 @@ def test_every_main_page_passes_wcag_aa(
         "/#/account",
     ):
         problems += audit(learner, axe_source, path)
-    prof = session(new_page, size, people["prof"])
+    prof = logged_in_page(new_page, people["prof"], viewport=size, reduced_motion="reduce")
     class_page = f"/#/instructor/class/{people['class_id']}"
     for path in ("/#/instructor", class_page, f"{class_page}/questions", f"{class_page}/report"):
         problems += audit(prof, axe_source, path)

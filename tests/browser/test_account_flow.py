@@ -4,9 +4,15 @@ page."""
 
 from __future__ import annotations
 
-import json
-
-from browser_support import PASSWORD, LiveServer, PageFactory, api_call, api_sign_up, sign_up
+from browser_support import (
+    PASSWORD,
+    LiveServer,
+    PageFactory,
+    api_call,
+    api_sign_up,
+    logged_in_page,
+    sign_up,
+)
 from playwright.sync_api import Page, expect
 
 
@@ -35,11 +41,7 @@ def test_reset_by_instructor_then_change_on_the_account_page(
     token = learner.evaluate("localStorage.getItem('eduverse.token')")
     api_call(base, "POST", "/api/classes/join", {"invite_code": made["invite_code"]}, token)
 
-    teacher = new_page(locale="en-GB")
-    teacher.add_init_script(
-        f"localStorage.setItem('eduverse.token', {json.dumps(prof['token'])});"
-        "localStorage.setItem('eduverse.locale', 'en');"
-    )
+    teacher = logged_in_page(new_page, prof["token"])
     teacher.goto(f"/#/instructor/class/{made['id']}")
     teacher.get_by_role("button", name="Forgetful Fred").click()
     teacher.get_by_role("button", name="Reset password…").click()

@@ -4,7 +4,7 @@ no payload runs (no dialog, no global set, no injected element), and each shows 
 
 from __future__ import annotations
 
-from browser_support import LiveServer, PageFactory, api_call, api_sign_up
+from browser_support import LiveServer, PageFactory, api_call, api_sign_up, logged_in_page
 from playwright.sync_api import Page
 
 PAYLOADS = (
@@ -102,23 +102,15 @@ def test_payloads_in_every_field_show_as_text_everywhere(
     )
 
     dialogs: list[str] = []
-    learner_page = new_page(locale="en-GB")
+    learner_page = logged_in_page(new_page, bearer)
     learner_page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    learner_page.add_init_script(
-        f"localStorage.setItem('eduverse.token', '{bearer}');"
-        "localStorage.setItem('eduverse.locale', 'en');"
-    )
     visit(learner_page, "/#/learn", dialogs)  # name, answered question
     visit(learner_page, "/#/growth", dialogs)  # reflection texts
     visit(learner_page, "/#/learn/week/1/reflection", dialogs, expect_text=None)
     visit(learner_page, "/#/learn/week/1/cycle/1/coding", dialogs, expect_text=None)
 
-    instructor_page = new_page(locale="en-GB")
+    instructor_page = logged_in_page(new_page, prof["token"])
     instructor_page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    instructor_page.add_init_script(
-        f"localStorage.setItem('eduverse.token', '{prof['token']}');"
-        "localStorage.setItem('eduverse.locale', 'en');"
-    )
     class_page = f"/#/instructor/class/{created['id']}"
     visit(instructor_page, "/#/instructor", dialogs)  # class details
     visit(instructor_page, class_page, dialogs)  # member names

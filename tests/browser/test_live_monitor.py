@@ -3,11 +3,10 @@ the text in the read-only view within 2 seconds of the last key."""
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 
-from browser_support import LiveServer, PageFactory, api_call, api_sign_up, sign_up
+from browser_support import LiveServer, PageFactory, api_call, api_sign_up, logged_in_page, sign_up
 from playwright.sync_api import expect
 
 LIMIT_S = 2.0
@@ -34,11 +33,7 @@ def test_instructor_sees_typing_within_two_seconds(
     editor = learner.locator("#panel-code .cm-content")
     expect(editor).to_be_visible()
 
-    teacher = new_page(locale="en-GB")
-    teacher.add_init_script(
-        f"localStorage.setItem('eduverse.token', {json.dumps(prof['token'])});"
-        "localStorage.setItem('eduverse.locale', 'en');"
-    )
+    teacher = logged_in_page(new_page, prof["token"])
     teacher.goto(f"/#/instructor/class/{made['id']}")
     teacher.get_by_role("button", name="Typing Tina").click()
     view = teacher.locator("[data-live-code] .cm-content")

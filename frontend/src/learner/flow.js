@@ -50,6 +50,18 @@ async function loadWeek(params, live) {
   return { pack, progress, week };
 }
 
+/** {pack, progress, week} for a view, or null: after showing the error, after sending the
+ * learner away from a week not reached, or when the learner has already left the view. */
+async function weekOrError(params, view) {
+  const live = liveness();
+  try {
+    return await loadWeek(params, live);
+  } catch (error) {
+    if (live()) mount(view, errorView(error));
+    return null;
+  }
+}
+
 function lastCycle(week) {
   return week.cycles[week.cycles.length - 1];
 }
@@ -71,14 +83,7 @@ function focusHeading(view) {
 
 // -- #/learn/week/:week ---------------------------------------------------------------------------
 export async function weekEntryView({ params, view }) {
-  const live = liveness();
-  let data;
-  try {
-    data = await loadWeek(params, live);
-  } catch (error) {
-    if (live()) mount(view, errorView(error));
-    return;
-  }
+  const data = await weekOrError(params, view);
   if (!data) return;
   const { progress, week } = data;
   if (!progress.intros_seen.includes(week.number)) {
@@ -92,14 +97,7 @@ export async function weekEntryView({ params, view }) {
 
 // -- #/learn/week/:week/intro ---------------------------------------------------------------------
 export async function introView({ params, view }) {
-  const live = liveness();
-  let data;
-  try {
-    data = await loadWeek(params, live);
-  } catch (error) {
-    if (live()) mount(view, errorView(error));
-    return undefined;
-  }
+  const data = await weekOrError(params, view);
   if (!data) return undefined;
   const { week } = data;
   const intro = week.intro;
@@ -128,14 +126,7 @@ export async function introView({ params, view }) {
 
 // -- #/learn/week/:week/cycle/:cycle/:scene -------------------------------------------------------
 export async function cycleView({ params, view }) {
-  const live = liveness();
-  let data;
-  try {
-    data = await loadWeek(params, live);
-  } catch (error) {
-    if (live()) mount(view, errorView(error));
-    return undefined;
-  }
+  const data = await weekOrError(params, view);
   if (!data) return undefined;
   const { pack, progress, week } = data;
   const position = Number.parseInt(params.cycle, 10);
