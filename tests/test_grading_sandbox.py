@@ -350,6 +350,68 @@ def test_replacing_the_helpers_does_not_change_the_verdict(grader: SandboxGrader
     assert_healthy(grader)
 
 
+def test_changing_a_library_module_is_caught_and_graded_again(grader: SandboxGrader) -> None:
+    # The library namespaces the tests rely on are not restored before every test run: the
+    # zygote checks afterwards whether the learner's code changed one (dictionary version
+    # tags), and if so the verdict is thrown away and the job runs again with the restore.
+    before = grader.diagnostics()["graded_twice"]
+    code = "\n".join(
+        [
+            "import json, re",
+            "json.loads = lambda text: {'total': 42}",
+            "vars(re)['fullmatch'] = lambda *a: True",
+        ]
+    )
+    test = "\n".join(
+        [
+            "import re",
+            "assert re.fullmatch('[0-9]+', 'abc') is None, 'not a number'",
+            "assert json.loads(stdout or '{}') == {'total': 42}, 'wrong total'",
+        ]
+    )
+    result = grade(grader, code, test)
+    assert (result.outcome, result.message) == (Outcome.FAILED, "wrong total")  # re was fixed
+    assert grader.diagnostics()["graded_twice"] == before + 1
+    # Changing one back is still a change: version tags never repeat.
+    code = "import json\noriginal = json.loads\njson.loads = print\njson.loads = original\n"
+    assert grade(grader, code, "assert json.loads('[1]') == [1]").outcome is Outcome.PASSED
+    assert grader.diagnostics()["graded_twice"] == before + 2
+    assert_healthy(grader)
+
+
+def test_honest_submissions_are_graded_once(grader: SandboxGrader) -> None:
+    info = grader.diagnostics()
+    assert info["watched_namespaces"] >= 10  # CPython 3.11-3.13 on Linux: the check is on
+    before = info["graded_twice"]
+    code = "\n".join(
+        [
+            "import json, re, random, statistics, csv, io, string, itertools, math, functools",
+            "from collections import Counter",
+            "random.seed(7)",
+            "rows = list(csv.reader(io.StringIO('a,b\\n1,2\\n')))",
+            "def total(xs):",
+            "    return sum(xs)",
+            "print(json.dumps(Counter('aab')), re.sub('a', 'b', 'aa'), random.randint(1, 6))",
+            "print(statistics.mean([1, 3]), rows, string.ascii_lowercase[:3], math.pi > 3)",
+            "print(list(itertools.islice(itertools.count(), 3)), functools.reduce(max, [1, 5]))",
+        ]
+    )
+    test = "\n".join(
+        [
+            "import json, re, statistics",
+            "assert calls('print') and uses('def'), 'print and def'",
+            "assert total([1, 2]) == 3 and close_enough(statistics.mean([1, 2]), 1.5)",
+            "assert json.loads(lines(stdout)[0].split(' bb ')[0]) == {'a': 2, 'b': 1}",
+            "assert re.fullmatch('[a-z]+', norm(' bb ')) is not None",
+        ]
+    )
+    for _ in range(4):
+        result = grade(grader, code, test)
+        assert result.outcome is Outcome.PASSED, result
+    assert grader.diagnostics()["graded_twice"] == before
+    assert_healthy(grader)
+
+
 def test_changing_the_helpers_code_is_refused(grader: SandboxGrader) -> None:
     code = "def answer():\n    close_enough.__defaults__ = (1.0, 1e9)\n    return 99\n"
     result = grade(grader, code, "assert close_enough(answer(), 1.0), 'far off'")

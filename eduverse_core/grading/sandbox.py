@@ -86,6 +86,7 @@ class WorkerInfo:
     uid: int | None
     python: str
     stdlib_readable: bool
+    watched: int  # namespaces checked after a job instead of restored before its tests
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -143,6 +144,7 @@ class _Worker:
             uid=ready.get("uid"),
             python=str(ready.get("python", "")),
             stdlib_readable=bool(ready.get("stdlib_readable")),
+            watched=int(ready.get("watched") or 0),
         )
 
     def call(self, request: dict[str, Any], timeout: float) -> Any:
@@ -273,6 +275,7 @@ class SandboxGrader:
             self._idle.put(worker)
         self._closed = False
         self._lock = threading.Lock()
+        self._graded_twice = 0  # jobs whose code changed a watched namespace (see _result)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxGrader:
@@ -352,6 +355,10 @@ class SandboxGrader:
             "network_isolated": bool(infos) and all(i.network_isolated for i in infos),
             "uid_isolated": bool(infos) and all(i.uid is not None for i in infos),
             "stdlib_readable": bool(infos) and all(i.stdlib_readable for i in infos),
+            # Library namespaces checked after a job instead of restored before its tests,
+            # and how many jobs changed one (each was graded again with the full restore).
+            "watched_namespaces": min((i.watched for i in infos), default=0),
+            "graded_twice": self._graded_twice,
             "python": infos[0].python if infos else None,
             "rss_kb": [w.rss_kb() for w in self._workers if w.alive],
         }
@@ -372,6 +379,9 @@ class SandboxGrader:
             text, stdout = str(reply.get("message", "")), str(reply.get("stdout", ""))
         except (KeyError, TypeError, ValueError):
             return self._grader_error(request, started, f"malformed reply {reply!r:.200}")
+        if reply.get("restored"):
+            with self._lock:
+                self._graded_twice += 1
         if outcome is Outcome.GRADER_ERROR:
             log.error("sandbox grader failed: %s", reply.get("detail") or "no detail")
             text = text or message("grader_error", request.locale)

@@ -119,6 +119,13 @@ RESTORED_MODULES = (
     "random", "re", "statistics", "string", "tokenize",
 )  # fmt: skip
 
+# Where CPython keeps a dictionary's version tag (PEP 509): after the object header (reference
+# count and type) and ``ma_used``, on 64-bit builds of 3.11-3.13. Every change to a dictionary
+# gives it a new, never reused tag. Checked at start-up (:func:`_tag_reader`); without it
+# every submission gets the full restore.
+DICT_TAG_OFFSET = 24
+MODE_OPTIMISTIC, MODE_RESTORE = b"O", b"R"  # the byte before a job: skip the restore or not
+
 PROCESS_MODULES = frozenset({"subprocess", "_posixsubprocess", "multiprocessing", "pty"})
 PROCESS_EVENTS = frozenset(
     {"os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
@@ -257,7 +264,7 @@ def _prepare_tests(state: dict[str, Any]) -> None:
     bdict, bsnap = state["builtins"]
     bdict.clear()
     bdict.update(bsnap)
-    for live, snap in state["restore"]:
+    for live, snap in state["restore"]:  # all of them, or those the zygote cannot check
         live.clear()
         live.update(snap)
     sys_dict, sys_snap = state["sys"]
@@ -307,7 +314,7 @@ def _make_audit_hook(
     workdir: str,
     read_roots: tuple[str, ...],
     import_roots: tuple[str, ...],
-    result_fd: int,
+    grader_fds: tuple[int, ...],
     protected: frozenset[int],
     rules: Mapping[str, Any],
     tools: Mapping[str, Any],
@@ -347,7 +354,7 @@ def _make_audit_hook(
         if event == "open":
             path, flags = args[0], args[2]
             if _type(path) is _int:
-                if path == result_fd:
+                if path in grader_fds:
                     raise _denied("not allowed in the sandbox: opening the grader's descriptor")
                 return
             if _type(flags) is not _int:
@@ -390,7 +397,7 @@ def _make_audit_hook(
         elif event in path_events:
             for target in args[: path_events[event]]:
                 if _type(target) is _int:
-                    if target == result_fd:
+                    if target in grader_fds:
                         raise _denied("not allowed in the sandbox: the grader's descriptor")
                     continue
                 checks += ((target, write_roots, f"{event} outside the working directory"),)
@@ -472,6 +479,11 @@ class Context:
     stash: dict[str, Any]
     strip: tuple[tuple[dict[Any, Any], str], ...]
     restore: tuple[tuple[dict[Any, Any], Mapping[Any, Any]], ...]
+    # The namespaces of ``restore`` whose changes the zygote sees (their addresses and version
+    # tags, see :func:`tampered`): a job may skip restoring them. The rest is always restored.
+    watched: tuple[int, ...]
+    baseline: tuple[int, ...]
+    restore_unwatched: tuple[tuple[dict[Any, Any], Mapping[Any, Any]], ...]
     sys_snapshot: Mapping[str, Any]
     lists: tuple[tuple[list[Any], tuple[Any, ...]], ...]
     modules_snapshot: Mapping[str, Any]
@@ -485,6 +497,7 @@ class Context:
     signal_plan: tuple[tuple[int, Any], ...] = ()  # (signal, handler) the child must set
     steps: dict[str, Callable[..., Any]] = field(default_factory=dict)
     protected: frozenset[int] = frozenset()  # ids of our functions the learner can reach
+    own_memory: int = -1  # /proc/self/mem, for version tags (-1: not available)
 
 
 def _libc_call(name: str, *args: int) -> bool:
@@ -528,6 +541,62 @@ def _snapshots(
     strip.extend((sys.modules, n) for n in sys.modules if n.split(".")[0] in DENIED_MODULES)
     strip.extend((sys.modules, n) for n in hidden if n != "__main__")
     return strip, restore
+
+
+def _read_tags(fd: int, addresses: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The version tags of the dictionaries at ``addresses`` in the process whose memory ``fd``
+    reads (``/proc/PID/mem``); None when it cannot be read (the process is gone)."""
+    tags = []
+    try:
+        for address in addresses:
+            raw = os.pread(fd, 8, address + DICT_TAG_OFFSET)
+            if len(raw) != 8:
+                return None
+            tags.append(int.from_bytes(raw, sys.byteorder))
+    except OSError:
+        return None
+    return tuple(tags)
+
+
+def _own_memory() -> int:
+    """A descriptor on this process's memory through which dictionary version tags read as
+    PEP 509 promises -- a changed value, a new key or a deletion gives a new tag, a lookup
+    does not -- or -1 (another Python, another layout, no ``/proc``)."""
+    if sys.implementation.name != "cpython" or sys.maxsize != 2**63 - 1:
+        return -1
+    try:
+        fd = os.open("/proc/self/mem", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1
+    probe = {"a": 1, "b": 2}
+    other: dict[str, int] = {}
+    tags = [_read_tags(fd, (id(probe),))]
+    probe["a"] = 3  # the same key, another value: the keys table stays as it is
+    tags.append(_read_tags(fd, (id(probe),)))
+    _ = probe["a"], len(probe)
+    tags.append(_read_tags(fd, (id(probe),)))
+    del probe["b"]
+    tags.append(_read_tags(fd, (id(probe),)))
+    other["c"] = 4  # tags are global: a later change anywhere gets a larger one
+    tags.append(_read_tags(fd, (id(other),)))
+    values = [t[0] if t else -1 for t in tags]
+    if min(values) < 0 or not values[0] < values[1] == values[2] < values[3] < values[4]:
+        os.close(fd)
+        return -1
+    return fd
+
+
+def tampered(ctx: Context, memory_fd: int) -> bool:
+    """Whether a child changed any namespace the zygote watches (or cannot be read): its
+    verdict is then not used, and the job runs again with the full restore. A change made by
+    the zygote itself moves the baseline (so one surprise does not cost every job twice)."""
+    tags = _read_tags(memory_fd, ctx.watched)
+    if tags == ctx.baseline:
+        return False
+    own = _read_tags(ctx.own_memory, ctx.watched)
+    if own is not None:
+        ctx.baseline = own
+    return True
 
 
 def _hidden_names() -> tuple[str, ...]:
@@ -581,9 +650,14 @@ def prepare(config: Mapping[str, Any]) -> Context:
     dangerous |= {id(getattr(signal, n)) for n in RAW_FD_FUNCTIONS if hasattr(signal, n)}
     stash["_exit"] = os._exit
     stash["gc_disable"] = gc.disable
+    stash["read"] = os.read
     denied = {id(m) for n, m in sys.modules.items() if n.split(".")[0] in DENIED_MODULES}
     strip, restore = _snapshots(dangerous, denied)
     restore.append((helpers.__dict__, helpers_snapshot))
+    # Namespaces the children's set-up leaves alone can be watched instead of restored.
+    own_memory = _own_memory()
+    stripped = {id(namespace) for namespace, _ in strip}
+    watched = [pair for pair in restore if own_memory >= 0 and id(pair[0]) not in stripped]
     modules_snapshot = {n: sys.modules[n] for n in RESTORED_MODULES if n in sys.modules}
     builtins.exit = builtins.quit = capture_ns["exit"]
     builtins_snapshot = dict(builtins.__dict__)
@@ -598,6 +672,10 @@ def prepare(config: Mapping[str, Any]) -> Context:
         stash=stash,
         strip=tuple(strip),
         restore=tuple(restore),
+        watched=tuple(id(namespace) for namespace, _ in watched),
+        baseline=(),
+        restore_unwatched=tuple(p for p in restore if all(p is not w for w in watched)),
+        own_memory=own_memory,
         sys_snapshot=types.MappingProxyType(sys_snapshot),
         lists=lists,
         modules_snapshot=types.MappingProxyType(modules_snapshot),
@@ -622,6 +700,9 @@ def prepare(config: Mapping[str, Any]) -> Context:
     # off it, so a child's first collection does not touch (and copy) every page.
     gc.collect()
     gc.freeze()
+    context.baseline = _read_tags(own_memory, context.watched) or ()
+    if len(context.baseline) != len(context.watched):
+        context.watched, context.restore_unwatched = (), context.restore
     return context
 
 
@@ -696,11 +777,15 @@ def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
 
 
 class _Verdict:
-    """Writes the one verdict and exits, from the main thread, with private references."""
+    """Writes the one verdict and exits, from the main thread, with private references. It
+    exits once the zygote closes the job pipe: until then the zygote may read this process's
+    memory (:func:`tampered`)."""
 
-    def __init__(self, write: Callable[[int, Any], int], exit_: Callable[[int], NoReturn],
-                 fd: int, nonce: str, output_limit: int) -> None:  # fmt: skip
-        self._write, self._exit, self._fd = write, exit_, fd
+    def __init__(self, stash: Mapping[str, Any], fd: int, job_fd: int, nonce: str,
+                 output_limit: int) -> None:  # fmt: skip
+        self._write, self._read = stash["write"], stash["read"]
+        self._exit: Callable[[int], NoReturn] = stash["_exit"]
+        self._fd, self._job_fd = fd, job_fd
         self._nonce, self._output_limit = nonce, output_limit
 
     def send(self, outcome: str, message: str = "", stdout: str = "", detail: str = "") -> NoReturn:
@@ -710,6 +795,8 @@ class _Verdict:
         payload = memoryview((header + "\n").encode() + b"".join(fields))
         while len(payload):
             payload = payload[self._write(self._fd, payload) :]
+        with contextlib.suppress(OSError):
+            self._read(self._job_fd, 1)
         self._exit(0)
 
 
@@ -781,7 +868,7 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: 
     guarded, run_held = steps["guarded"], steps["run_held"]
     state: dict[str, Any] = {
         "builtins": (builtins.__dict__, ctx.builtins_snapshot),
-        "restore": ctx.restore,
+        "restore": ctx.restore_unwatched,  # all of ctx.restore unless the zygote checks
         "sys": (sys.__dict__, ctx.sys_snapshot),
         "lists": ctx.lists,
         "modules": (sys.modules, ctx.modules_snapshot),
@@ -817,7 +904,7 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: 
         workdir=workdir,  # a real path already: a name in the zygote's realpath'd base
         read_roots=(workdir, *ctx.read_roots),
         import_roots=ctx.import_roots,
-        result_fd=result_fd,
+        grader_fds=(job_fd, result_fd),
         protected=ctx.protected,
         rules=AUDIT_RULES,
         tools=AUDIT_TOOLS,
@@ -835,19 +922,22 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: 
     if not select.select([job_fd], [], [], 0)[0]:
         consume = collections.deque[Any](maxlen=0).extend
         consume(ctx.builtins_snapshot.items())
-        for _, snapshot in ctx.restore:
+        for _, snapshot in ctx.restore_unwatched:
             consume(snapshot.items())
 
-    # The job.
-    job = read_frame(job_fd)
+    # The job, after one byte that says whether the zygote will check the watched namespaces
+    # (it keeps the pipe open until it has: see _Verdict).
+    mode = stash["read"](job_fd, 1)
+    job: Any = read_frame(job_fd) if mode else None
     if not isinstance(job, dict):  # the zygote is stopping: no job will come
         stash["_exit"](0)
-    stash["close"](job_fd)
+    if mode != MODE_OPTIMISTIC:
+        state["restore"] = ctx.restore
     limits = job["limits"]
     output_limit = int(limits["output_bytes"])
     for stream in (out, err, test_out, test_err):
         stream._limit = output_limit
-    verdict = _Verdict(stash["write"], stash["_exit"], result_fd, nonce, output_limit)
+    verdict = _Verdict(stash, result_fd, job_fd, nonce, output_limit)
     _set_limits(limits, result_fd)
     learner_box[0], tests = _compile_or_report(ctx, job, verdict)
     tests_box[0] = tests if tests is not None else compile("", "<tests>", "exec")
@@ -1243,6 +1333,7 @@ class _Spare:
     result_fd: int  # and reads the verdict here
     workdir: str
     nonce: str  # the verdict must carry it; the learner's code never sees it
+    memory_fd: int = -1  # /proc/PID/mem, for the tamper check (-1: restore everything)
     watch: _Watch | None = None
 
 
@@ -1267,18 +1358,22 @@ def fork_spare(ctx: Context) -> _Spare:
             ctx.stash["_exit"](EXIT_NO_VERDICT)
     os.close(job_r)
     os.close(result_w)
-    return _Spare(pid, job_w, result_r, workdir, nonce)
+    memory_fd = -1
+    if ctx.watched:  # opened now, while the child is still ours to inspect whatever its uid
+        with contextlib.suppress(OSError):
+            memory_fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+    return _Spare(pid, job_w, result_r, workdir, nonce, memory_fd)
 
 
 def discard(spare: _Spare, wait: bool = True) -> bool:
     """Kill, reap and clean up a spare (after its job, or unused). With ``wait`` False it does
     not wait for the child to finish exiting (tearing down its memory takes a while): False
     then means "call again later"."""
-    for fd in (spare.job_fd, spare.result_fd):
+    for fd in (spare.job_fd, spare.result_fd, spare.memory_fd):
         if fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(fd)
-    spare.job_fd = spare.result_fd = -1
+    spare.job_fd = spare.result_fd = spare.memory_fd = -1
     watch = spare.watch = spare.watch or _Watch(spare.pid)
     if not _reap(watch, wait):
         return False
@@ -1293,25 +1388,31 @@ def run_job(
     spare: _Spare,
     job: Mapping[str, Any],
     raw: bytes,
-    msgs: Any,
+    ctx: Context,
+    restore: bool = False,
     meanwhile: Callable[[], None] = lambda: None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """Hand ``job`` (``raw`` is its frame) to ``spare`` and watch it; the reply for the
-    server. ``meanwhile`` runs while the child works (the zygote prepares the next spare
-    then); the caller discards this spare once the reply is sent."""
+    server, or None when the learner's code changed a watched namespace (the caller runs the
+    job again with ``restore``). ``meanwhile`` runs while the child works (the zygote
+    prepares the next spare then); the caller discards this spare once the reply is sent."""
     started = time.monotonic()
-    try:
-        data = memoryview(raw)
-        while len(data):  # blocks while the child reads: the pipe holds 64 KiB
-            data = data[os.write(spare.job_fd, data) :]
-    finally:
-        os.close(spare.job_fd)
-        spare.job_fd = -1
+    check = spare.memory_fd >= 0 and not restore
+    data = memoryview((MODE_OPTIMISTIC if check else MODE_RESTORE) + raw)
+    while len(data):  # blocks while the child reads: the pipe holds 64 KiB
+        data = data[os.write(spare.job_fd, data) :]
     meanwhile()
     cap = 4 * int(job["limits"]["output_bytes"]) + (1 << 20)
     wall = float(job["limits"]["wall_seconds"]) - (time.monotonic() - started)
     spare.watch = watch = _watch(spare.pid, spare.result_fd, wall, cap)
-    result = classify(watch, spare.nonce, job, msgs)
+    # A verdict, or a deadline passed with the child still there to inspect: was it reached
+    # with library namespaces the learner's code changed? (A child that crashed is gone: its
+    # exit status decides, whatever it changed.)
+    if check and (watch.complete or watch.timed_out) and tampered(ctx, spare.memory_fd):
+        return None
+    os.close(spare.job_fd)  # the child may exit now
+    spare.job_fd = -1
+    result = classify(watch, spare.nonce, job, ctx.messages)
     result["wall_ms"] = round((time.monotonic() - started) * 1000)
     return result
 
@@ -1399,6 +1500,7 @@ def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
             "uid": ctx.uid,
             "python": sys.version.split()[0],
             "stdlib_readable": _stdlib_readable(ctx),
+            "watched": len(ctx.watched),
         }
     )
     spares = _Spares(ctx)
@@ -1409,7 +1511,7 @@ def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
             if request.get("op") == "ping":
                 send({"pong": True, "pid": os.getpid()})
                 continue
-            send(_answer(spares, request, raw, ctx.messages))
+            send(_answer(spares, request, raw, ctx))
             # Idle for a moment: reap the last child and remove its folder now rather than
             # during the next job (back-to-back requests keep that off their critical path).
             if not select.select([fd_in], [], [], IDLE_CLEANUP_SECONDS)[0]:
@@ -1418,20 +1520,25 @@ def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
         spares.close()
 
 
-def _answer(spares: _Spares, request: dict[str, Any], raw: bytes, msgs: Any) -> dict[str, Any]:
-    """Run one job; a spare killed from outside while waiting is replaced once."""
-    for attempt in (1, 2):
+def _answer(spares: _Spares, request: dict[str, Any], raw: bytes, ctx: Context) -> dict[str, Any]:
+    """Run one job: without the restore first, again with it when the learner's code changed a
+    watched namespace; a spare killed from outside while waiting is replaced once."""
+    restore, died = False, 0
+    while True:
         spare = spares.take()
         try:
-            return run_job(spare, request, raw, msgs, spares.prepare_next)
+            result = run_job(spare, request, raw, ctx, restore, spares.prepare_next)
+            if result is not None:
+                return {**result, "restored": True} if restore else result
+            restore = True
         except BrokenPipeError:  # the spare died while waiting for its job
-            if attempt == 2:
+            died += 1
+            if died == 2:
                 return {"outcome": "grader_error", "message": "", "detail": "spare died"}
         except Exception as exc:  # our bug: report it and keep serving
             return {"outcome": "grader_error", "message": "", "detail": f"zygote: {exc!r}"}
         finally:
             spares.done(spare)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def first_stage(config: Mapping[str, Any], argv: list[str]) -> NoReturn:
