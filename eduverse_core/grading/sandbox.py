@@ -3,10 +3,11 @@
 The server never forks. It starts a small pool of *worker* processes (``worker.py``, one per
 CPU by default) with an empty environment; each imports the grading runtime once and then forks
 one child per submission, so a trivial grading costs a ``fork`` rather than an interpreter
-start. ``grade()`` borrows an idle worker, sends it the job as a length-prefixed JSON frame on
-its stdin and reads the reply from its stdout. A worker that dies or answers garbage is
-replaced on next use; the submission that saw it die gets ``grader_error`` (never counted as
-an attempt) and the failure is logged. docs/grading.md has the contract, SECURITY.md the
+start. ``grade()`` borrows an idle worker, sends it the job as a length-prefixed frame on its
+stdin and reads from its stdout what the child left (its verdict, or its exit status), which
+it judges here: the worker does as little as it can per job. A worker that dies or answers
+garbage is replaced on next use; the submission that saw it die gets ``grader_error`` (never
+counted as an attempt) and the failure is logged. docs/grading.md has the contract, SECURITY.md the
 isolation and its limits.
 """
 
@@ -15,10 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import queue
+import secrets
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -34,7 +38,20 @@ from typing import TYPE_CHECKING, Any
 from ..models.submission import Outcome
 from .base import GradeRequest, GradeResult, Limits
 from .messages import message
-from .worker import PIPE_READ, encode_frame
+from .worker import (
+    EXIT_NO_VERDICT,
+    OUTCOMES,
+    PIPE_READ,
+    REPLY,
+    REQUEST,
+    SAW_EXIT,
+    SAW_FAILURE,
+    SAW_OVERFLOW,
+    SAW_RESTORED,
+    SAW_TIMEOUT,
+    VERDICT_FIELDS,
+    VERDICT_MAGIC,
+)
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -58,6 +75,70 @@ MAX_LIMITS = Limits(
 
 class WorkerFailed(Exception):
     """A worker could not start, died or broke the protocol (our fault, never the learner's)."""
+
+
+def parse_verdict(data: bytes, nonce: str) -> tuple[str, str, str, str] | None:
+    """The child's verdict (outcome, message, stdout, detail), or None when it is missing,
+    malformed or lacks the job's nonce."""
+    if len(data) < 4 or struct.unpack_from(">I", data)[0] != len(data) - 4:
+        return None
+    head, newline, rest = data[4:].partition(b"\n")
+    words = head.split(b" ")
+    if not newline or len(words) != 2 + VERDICT_FIELDS or words[0] != VERDICT_MAGIC:
+        return None
+    if words[1] != nonce.encode():
+        return None
+    try:
+        sizes = [int(w) for w in words[2:]]
+    except ValueError:
+        return None
+    if min(sizes) < 0 or sum(sizes) != len(rest):
+        return None
+    fields, offset = [], 0
+    for size in sizes:
+        fields.append(rest[offset : offset + size].decode("utf-8", "replace"))
+        offset += size
+    outcome, message_, stdout, detail = fields
+    return (outcome, message_, stdout, detail) if outcome in OUTCOMES else None
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def classify(
+    flags: int, status: int, cpu_seconds: float, data: bytes, nonce: str, limits: Limits,
+    locale: str,
+) -> tuple[str, str, str, str]:  # fmt: skip
+    """What the worker saw of a child -- flags (``SAW_*``), exit status, CPU time, the bytes
+    it wrote -- as (outcome, message, stdout, detail)."""
+
+    def reply(
+        outcome: str, key: str = "", detail: str = "", **values: object
+    ) -> tuple[str, str, str, str]:
+        return outcome, message(key, locale, **values) if key else "", "", detail
+
+    verdict = None if flags & SAW_OVERFLOW else parse_verdict(data, nonce)
+    if verdict is not None:
+        return verdict
+    if flags & SAW_TIMEOUT:
+        return reply("timeout", "timeout_wall", seconds=_seconds(limits.wall_seconds))
+    if flags & SAW_OVERFLOW or data:  # wrote something that is not our verdict
+        return reply("error", "interfered")
+    if not flags & SAW_EXIT:
+        return reply("grader_error", "grader_error", detail="the child was not reaped")
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu_seconds >= limits.cpu_seconds):
+            return reply("timeout", "timeout_cpu", seconds=_seconds(limits.cpu_seconds))
+        if sig == signal.SIGKILL:  # not us (we only kill after the deadline): the OOM killer
+            return reply("limit_exceeded", "memory", mib=limits.memory_bytes >> 20)
+        name = signal.Signals(sig).name if sig in set(signal.Signals) else str(sig)
+        return reply("error", "stopped", signal=name)
+    code = os.WEXITSTATUS(status)
+    if code == EXIT_NO_VERDICT:
+        return reply("grader_error", "grader_error", detail="the child's set-up failed")
+    return reply("error", "exit_before_tests", how=f"os._exit({code})")
 
 
 def effective_limits(base: Limits, options: Mapping[str, Any]) -> Limits:
@@ -130,8 +211,8 @@ class _Worker:
         self.stop()
         try:
             self._process = _SPAWNER.submit(_spawn, self._command, self._env).result()
-            ready = self._read(time.monotonic() + START_TIMEOUT)
-        except (OSError, WorkerFailed) as exc:
+            ready = json.loads(self._read(time.monotonic() + START_TIMEOUT))
+        except (OSError, ValueError, WorkerFailed) as exc:
             self.stop()
             raise WorkerFailed(f"sandbox worker {self.slot} did not start: {exc}") from exc
         if not isinstance(ready, dict) or ready.get("ready") is not True:
@@ -147,15 +228,15 @@ class _Worker:
             watched=int(ready.get("watched") or 0),
         )
 
-    def call(self, request: dict[str, Any], timeout: float) -> Any:
-        """Send ``request`` and wait for the reply; a worker that died while idle is restarted
-        once, transparently."""
+    def call(self, request: bytes, timeout: float) -> bytes:
+        """Send the ``request`` frame and wait for the reply's; a worker that died while idle
+        is restarted once, transparently."""
         for attempt in (1, 2):
             if not self.alive:
                 self.start()
             assert self._process is not None and self._process.stdin is not None
             try:
-                self._process.stdin.write(encode_frame(request))
+                self._process.stdin.write(request)
             except (BrokenPipeError, ValueError) as exc:
                 if attempt == 2:
                     raise WorkerFailed(f"sandbox worker {self.slot} is gone: {exc}") from exc
@@ -168,9 +249,9 @@ class _Worker:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _read(self, deadline: float) -> Any:
-        """One reply frame; usually a single ``read`` (the worker writes it whole, and we
-        send nothing until we have it, so the pipe never holds more than one)."""
+    def _read(self, deadline: float) -> bytes:
+        """One reply frame's body; usually a single ``read`` (the worker writes it whole, and
+        we send nothing until we have it, so the pipe never holds more than one)."""
         assert self._process is not None and self._process.stdout is not None
         fd = self._process.stdout.fileno()
         data = self._read_exactly(fd, 4, deadline, PIPE_READ)
@@ -181,10 +262,7 @@ class _Worker:
             raise WorkerFailed(f"sandbox worker {self.slot} sent more than one frame")
         if len(data) < 4 + size:
             data += self._read_exactly(fd, 4 + size - len(data), deadline)
-        try:
-            return json.loads(data[4:])
-        except ValueError as exc:
-            raise WorkerFailed(f"sandbox worker {self.slot} sent malformed JSON") from exc
+        return data[4:]
 
     def _read_exactly(self, fd: int, size: int, deadline: float, up_to: int = 0) -> bytes:
         """``size`` bytes, or more (up to ``up_to``) when they are already there."""
@@ -300,6 +378,7 @@ class SandboxGrader:
         except ValueError as exc:
             return self._grader_error(request, started, f"bad grader options: {exc}")
         stdin = request.options.get("stdin", "")
+        nonce = secrets.token_hex(16)  # the child's verdict must carry it
         job = {
             "code": request.code,
             "test_code": request.test_code,
@@ -307,17 +386,23 @@ class SandboxGrader:
             "locale": request.locale,
             "limits": asdict(limits),
             "stdin": stdin if isinstance(stdin, str) else "",
+            "nonce": nonce,
         }
+        body = json.dumps(job, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        cap = 4 * limits.output_bytes + (1 << 20)  # what the child may send back
+        head = REQUEST.pack(math.ceil(limits.wall_seconds * 1000), cap)
+        frame = struct.pack(">II", REQUEST.size + 4 + len(body), len(body))
+        frame = frame[:4] + head + frame[4:] + body
         if self._closed:
             return self._grader_error(request, started, "the grader is closed")
         worker = self._idle.get()
         try:
-            reply = worker.call(job, limits.wall_seconds + REPLY_MARGIN)
+            reply = worker.call(frame, limits.wall_seconds + REPLY_MARGIN)
         except WorkerFailed as exc:
             return self._grader_error(request, started, str(exc))
         finally:
             self._idle.put(worker)
-        return self._result(request, reply, started)
+        return self._result(request, limits, nonce, reply, started)
 
     def close(self) -> None:
         """Stop every worker (they also die with the server). Idempotent."""
@@ -372,18 +457,25 @@ class SandboxGrader:
         self.close()
 
     # -- helpers ---------------------------------------------------------------------------
-    def _result(self, request: GradeRequest, reply: Any, started: float) -> GradeResult:
+    def _result(
+        self, request: GradeRequest, limits: Limits, nonce: str, reply: bytes, started: float
+    ) -> GradeResult:
         duration = round((time.perf_counter() - started) * 1000)
-        try:
-            outcome = Outcome(reply["outcome"])
-            text, stdout = str(reply.get("message", "")), str(reply.get("stdout", ""))
-        except (KeyError, TypeError, ValueError):
+        if len(reply) < REPLY.size:
             return self._grader_error(request, started, f"malformed reply {reply!r:.200}")
-        if reply.get("restored"):
+        flags, status, cpu_us = REPLY.unpack_from(reply)
+        data = reply[REPLY.size :]
+        if flags & SAW_FAILURE:
+            return self._grader_error(request, started, data.decode("utf-8", "replace"))
+        if flags & SAW_RESTORED:
             with self._lock:
                 self._graded_twice += 1
+        outcome_, text, stdout, detail = classify(
+            flags, status, cpu_us / 1_000_000, data, nonce, limits, request.locale
+        )
+        outcome = Outcome(outcome_)
         if outcome is Outcome.GRADER_ERROR:
-            log.error("sandbox grader failed: %s", reply.get("detail") or "no detail")
+            log.error("sandbox grader failed: %s", detail or "no detail")
             text = text or message("grader_error", request.locale)
         return GradeResult(outcome, text, stdout, duration)
 

@@ -67,6 +67,13 @@ PIPE_READ = 64 * 1024  # a pipe's capacity: one read takes a whole small frame
 VERDICT_MAGIC = b"EDUV1"
 VERDICT_FIELDS = 4  # outcome, message, stdout, detail
 OUTCOMES = frozenset({"passed", "failed", "error", "timeout", "limit_exceeded", "grader_error"})
+# Server -> zygote: after the frame's length, the wall-clock limit (ms) and the most bytes the
+# child may send back, then the job itself as the child reads it (a JSON frame). Zygote ->
+# server: after the frame's length, what it saw (flags), the exit status and CPU time when it
+# reaped the child, then the child's bytes (its verdict, if any) or our own error's text.
+REQUEST = struct.Struct(">II")
+REPLY = struct.Struct(">BiQ")
+SAW_VERDICT, SAW_TIMEOUT, SAW_OVERFLOW, SAW_EXIT, SAW_RESTORED, SAW_FAILURE = 1, 2, 4, 8, 16, 32
 EXIT_NO_VERDICT = 71  # the child's own exit code when its setup failed (our fault)
 
 # Imported once in the zygote so a learner's ``import`` is a dictionary lookup. Each module
@@ -125,6 +132,9 @@ RESTORED_MODULES = (
 # every submission gets the full restore.
 DICT_TAG_OFFSET = 24
 MODE_OPTIMISTIC, MODE_RESTORE = b"O", b"R"  # the byte before a job: skip the restore or not
+# In optimistic mode a child, once its learner thread is over, asks the zygote with an empty
+# verdict frame whether the watched namespaces are as they were, and waits for CLEAN.
+CHECK_REQUEST, CLEAN = b"\0\0\0\0", b"C"
 
 PROCESS_MODULES = frozenset({"subprocess", "_posixsubprocess", "multiprocessing", "pty"})
 PROCESS_EVENTS = frozenset(
@@ -261,9 +271,6 @@ def _prepare_tests(state: dict[str, Any]) -> None:
     Nothing to do when there are no tests ("just run it")."""
     if not state["tests"]:
         return
-    bdict, bsnap = state["builtins"]
-    bdict.clear()
-    bdict.update(bsnap)
     for live, snap in state["restore"]:  # all of them, or those the zygote cannot check
         live.clear()
         live.update(snap)
@@ -281,7 +288,7 @@ def _prepare_tests(state: dict[str, Any]) -> None:
     sys_dict["stdin"] = sys_dict["__stdin__"] = state["stdin"]()
     stdout = "".join([p for p in state["parts"] if type(p) is str])
     ns = state["ns"]
-    ns["__builtins__"] = bdict  # pristine again (above)
+    ns["__builtins__"] = state["builtins"]  # whatever the learner bound there
     ns.update(state["helpers"](state["source"], stdout, state["locale"]))
 
 
@@ -311,16 +318,18 @@ def _isolated(func: Callable[..., Any]) -> Callable[..., Any]:
 def _make_audit_hook(
     *,
     main_ident: int,
-    workdir: str,
-    read_roots: tuple[str, ...],
+    facts: list[Any],
     import_roots: tuple[str, ...],
-    grader_fds: tuple[int, ...],
     protected: frozenset[int],
     rules: Mapping[str, Any],
     tools: Mapping[str, Any],
 ) -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[], bool]]:
     """The hook that refuses dangerous operations in the learner's thread, and a function
     telling the main thread whether a process was attempted.
+
+    Installed once, in the zygote, whose own (main-thread) events it lets through; each child
+    fills ``facts`` -- its working directory, the folders it may read, its two grader
+    descriptors -- before its learner thread starts.
 
     Runs as a copy with *empty* globals (:data:`audit_hook_factory`): a refused operation
     raises from inside the hook, so the learner's traceback holds these frames, and their
@@ -337,7 +346,6 @@ def _make_audit_hook(
     prefixes, path_events = rules["forbidden_prefixes"], rules["path_events"]
     denied_modules, process_modules = rules["denied_modules"], rules["process_modules"]
     o_write, max_files = rules["o_write"], rules["max_files"]
-    write_roots = (workdir,)
     # Plain closure variables: a frame's f_locals shows their values, not the cells. The hook
     # is one function on purpose: a helper function would appear in its frame's f_locals, and
     # a function's __closure__ cells can be rewritten (``cell_contents``).
@@ -348,6 +356,8 @@ def _make_audit_hook(
         nonlocal files_written, process_attempted
         if _get_ident() == main_ident:
             return
+        workdir, read_roots, grader_fds = facts
+        write_roots = (workdir,)
         if _type(event) is not _str or _type(args) is not _tuple:
             raise _denied("not allowed in the sandbox: this audit event")
         checks: tuple[tuple[Any, tuple[str, ...], str], ...] = ()
@@ -494,10 +504,10 @@ class Context:
     messages: types.ModuleType
     capture: type
     output_limit_exceeded: type[BaseException]
-    signal_plan: tuple[tuple[int, Any], ...] = ()  # (signal, handler) the child must set
     steps: dict[str, Callable[..., Any]] = field(default_factory=dict)
     protected: frozenset[int] = frozenset()  # ids of our functions the learner can reach
     own_memory: int = -1  # /proc/self/mem, for version tags (-1: not available)
+    kit: _Kit = field(init=False)  # built at the end of prepare()
 
 
 def _libc_call(name: str, *args: int) -> bool:
@@ -654,13 +664,14 @@ def prepare(config: Mapping[str, Any]) -> Context:
     denied = {id(m) for n, m in sys.modules.items() if n.split(".")[0] in DENIED_MODULES}
     strip, restore = _snapshots(dangerous, denied)
     restore.append((helpers.__dict__, helpers_snapshot))
+    modules_snapshot = {n: sys.modules[n] for n in RESTORED_MODULES if n in sys.modules}
+    builtins.exit = builtins.quit = capture_ns["exit"]
+    builtins_snapshot = dict(builtins.__dict__)
+    restore.append((builtins.__dict__, types.MappingProxyType(builtins_snapshot)))
     # Namespaces the children's set-up leaves alone can be watched instead of restored.
     own_memory = _own_memory()
     stripped = {id(namespace) for namespace, _ in strip}
     watched = [pair for pair in restore if own_memory >= 0 and id(pair[0]) not in stripped]
-    modules_snapshot = {n: sys.modules[n] for n in RESTORED_MODULES if n in sys.modules}
-    builtins.exit = builtins.quit = capture_ns["exit"]
-    builtins_snapshot = dict(builtins.__dict__)
     stdlib = tuple(os.path.realpath(p) for p in sys.path if p and os.path.isdir(p))
     read_roots = (*stdlib, "/dev/null", "/dev/urandom", "/usr/share/zoneinfo", "/etc/localtime")
     sys_snapshot = {k: v for k, v in sys.__dict__.items() if k not in ("stdout", "stderr", "stdin")}
@@ -686,7 +697,6 @@ def prepare(config: Mapping[str, Any]) -> Context:
         messages=messages,
         capture=capture_ns["Capture"],
         output_limit_exceeded=capture_ns["OutputLimitExceeded"],
-        signal_plan=_signal_plan(),
         steps={
             "guarded": _isolated(_guarded),
             "run_held": _isolated(_run_held),
@@ -696,6 +706,11 @@ def prepare(config: Mapping[str, Any]) -> Context:
     )
     reachable = [*helpers.__dict__.values(), *capture_ns.values(), *context.steps.values()]
     context.protected = frozenset(id(f) for f in reachable if isinstance(f, types.FunctionType))
+    # Process-wide settings every child would otherwise make for itself.
+    _reset_signals(_signal_plan())
+    os.umask(0o077)  # the zygote's own folders have explicit modes
+    _thread.stack_size(16 << 20)  # the learner thread's: deep recursion fails cleanly
+    context.kit = _make_kit(context)
     # Everything allocated so far is shared read-only with the children: keep the collector
     # off it, so a child's first collection does not touch (and copy) every page.
     gc.collect()
@@ -707,6 +722,99 @@ def prepare(config: Mapping[str, Any]) -> Context:
 
 
 # -- the child -----------------------------------------------------------------------------
+@dataclass
+class _Kit:
+    """What every child needs that does not depend on its job: built once in the zygote and
+    inherited through ``fork``. The zygote never touches it, so each child finds it as new;
+    building it per child cost ~150 copy-on-write faults of running the set-up code."""
+
+    module: types.ModuleType  # the learner's ``__main__``
+    parts: list[str]  # what the learner's run printed
+    counter: list[Any]  # [characters written, limit reached], shared by both phases
+    streams: tuple[Any, Any, Any, Any]  # stdout, stderr, then the tests' stdout and stderr
+    learner_box: list[Any]  # the learner's code object, once compiled
+    tests_box: list[Any]  # the tests' code object
+    record: list[BaseException]  # every exception a step raised
+    state: dict[str, Any]  # what the step between the two phases puts back (_prepare_tests)
+    results: collections.deque[Any]  # filled by the learner thread, read by the judge
+    started: Any  # a lock, held: the learner thread releases it once running
+    gate: Any  # a lock, held: the learner thread waits on it until the job is ready
+    program: Any  # the learner thread's iterator (C objects only: see _make_kit)
+    facts: list[Any]  # the audit hook's per-child facts (workdir, read roots, descriptors)
+    processes_attempted: Callable[[], bool]
+
+
+def _make_kit(ctx: Context) -> _Kit:
+    """Build the child kit and install the audit hook (in the zygote, once).
+
+    The learner thread runs C code that calls each step and appends its result to
+    ``results``; ``takewhile`` stops at the first step that did not return None. Only these C
+    objects (unreachable from Python) refer to ``results`` and to the test code's box.
+    """
+    module = types.ModuleType("__main__")
+    ns = module.__dict__
+    # The real builtins (with exit/quit): the learner may change them either way (``import
+    # builtins``), and the tests and the judge put the snapshot back before they rely on them.
+    # A copy would cost ~90 copy-on-write page faults (each reference count written).
+    ns["__builtins__"] = builtins.__dict__
+    parts: list[str] = []
+    counter: list[Any] = [0, False]
+    capture, limit = ctx.capture, MAX_OUTPUT_PLACEHOLDER
+    streams = (
+        capture(parts, counter, limit),
+        capture([], counter, limit),
+        capture([], counter, limit),
+        capture([], counter, limit),
+    )
+    learner_box: list[Any] = [None]
+    tests_box: list[Any] = [None]
+    record: list[BaseException] = []
+    steps = ctx.steps
+    guarded, run_held = steps["guarded"], steps["run_held"]
+    state: dict[str, Any] = {
+        "builtins": builtins.__dict__,
+        "restore": ctx.restore_unwatched,  # all of ctx.restore unless the zygote checks
+        "sys": (sys.__dict__, ctx.sys_snapshot),
+        "lists": ctx.lists,
+        "modules": (sys.modules, ctx.modules_snapshot),
+        "module": module,
+        "test_out": streams[2],
+        "test_err": streams[3],
+        "parts": parts,
+        "ns": ns,
+        "helpers": ctx.helpers,
+        "tests": False,  # the job fills in the rest
+    }
+    inner = [
+        partial(guarded, record, run_held, learner_box, ns),
+        partial(guarded, record, steps["prepare"], state),
+        partial(guarded, record, run_held, tests_box, ns),
+    ]
+    results: collections.deque[Any] = collections.deque()
+    started, gate = _thread.allocate_lock(), _thread.allocate_lock()
+    started.acquire()
+    gate.acquire()
+    program = itertools.chain(
+        map(operator.call, [_thread._set_sentinel, started.release, gate.acquire]),  # type: ignore[attr-defined]
+        itertools.takewhile(partial(operator.is_, None), map(operator.call, inner)),
+        map(operator.call, [partial(steps["collect"], record), ctx.stash["gc_disable"]]),
+    )
+    facts: list[Any] = [None, (), ()]
+    hook, processes_attempted = audit_hook_factory(
+        main_ident=_thread.get_ident(),  # the zygote's, and so every child's, main thread
+        facts=facts,
+        import_roots=ctx.import_roots,
+        protected=ctx.protected,
+        rules=AUDIT_RULES,
+        tools=AUDIT_TOOLS,
+    )
+    sys.addaudithook(hook)
+    return _Kit(
+        module, parts, counter, streams, learner_box, tests_box, record, state, results,
+        started, gate, program, facts, processes_attempted,
+    )  # fmt: skip
+
+
 def _set_limits(limits: Mapping[str, Any], result_fd: int) -> None:
     cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -729,12 +837,12 @@ def _drop_privileges(uid: int | None) -> None:
 
 
 def _signal_plan() -> tuple[tuple[int, Any], ...]:
-    """What a child must change so that every standard signal has its default action, no
-    Python handler: nothing may run Python code in the main thread while it waits (a handler
+    """What to change so that every standard signal has its default action, no Python
+    handler: nothing may run Python code in a child's main thread while it waits (a handler
     would run there on a signal the learner sends itself). SIGPIPE and SIGXFSZ stay ignored
-    (EPIPE/EFBIG instead of dying). Computed once in the zygote, whose handlers never change
-    afterwards: a child then sets only the few that differ (SIGINT, and whatever the server
-    ignored), instead of all 29."""
+    (EPIPE/EFBIG instead of dying). Applied to the zygote itself (its own session: no terminal
+    sends it anything), so children inherit it: only the few that differ (SIGINT, and whatever
+    the server ignored), instead of all 29."""
     plan = []
     for number in range(1, 32):  # the standard signals; real-time ones have no handlers
         if number in (signal.SIGKILL, signal.SIGSTOP):
@@ -757,46 +865,40 @@ def _reset_signals(plan: tuple[tuple[int, Any], ...]) -> None:
 
 
 def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
-    """New session, stdio on /dev/null, no inherited descriptor but ``keep``, its own folder
-    and uid. Done while the child waits for its job, so none of it is on the critical path."""
+    """New session, no inherited descriptor but ``keep`` (and stdio, on /dev/null already in
+    the zygote, as are the signal dispositions and the umask), its own folder and uid. Done
+    while the child waits for its job, so none of it is on the critical path."""
     stash = ctx.stash
     os.setsid()
-    _reset_signals(ctx.signal_plan)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        stash["dup2"](devnull, fd)
     low, high = sorted(keep)
     stash["closerange"](3, low)
     stash["closerange"](low + 1, high)
     stash["closerange"](high + 1, 1 << 16)
     os.chdir(workdir)
-    os.umask(0o077)
     os.environ["HOME"] = os.environ["TMPDIR"] = workdir  # the zygote's has only LANG
     tempfile.tempdir = workdir
     _drop_privileges(ctx.uid)
+    # A real path already (a name in the zygote's realpath'd base): what the hook compares.
+    ctx.kit.facts[:] = [workdir, (workdir, *ctx.read_roots), keep]
 
 
 class _Verdict:
-    """Writes the one verdict and exits, from the main thread, with private references. It
-    exits once the zygote closes the job pipe: until then the zygote may read this process's
-    memory (:func:`tampered`)."""
+    """Writes the one verdict and exits, from the main thread, with private references."""
 
-    def __init__(self, stash: Mapping[str, Any], fd: int, job_fd: int, nonce: str,
-                 output_limit: int) -> None:  # fmt: skip
-        self._write, self._read = stash["write"], stash["read"]
+    def __init__(self, stash: Mapping[str, Any], fd: int, nonce: str, output_limit: int) -> None:
+        self._write = stash["write"]
         self._exit: Callable[[int], NoReturn] = stash["_exit"]
-        self._fd, self._job_fd = fd, job_fd
+        self._fd = fd
         self._nonce, self._output_limit = nonce, output_limit
 
     def send(self, outcome: str, message: str = "", stdout: str = "", detail: str = "") -> NoReturn:
         values = (outcome, message, stdout[: self._output_limit], detail)
         fields = [v.encode("utf-8", "replace") for v in values]
         header = " ".join([VERDICT_MAGIC.decode(), self._nonce, *[str(len(f)) for f in fields]])
-        payload = memoryview((header + "\n").encode() + b"".join(fields))
+        body = (header + "\n").encode() + b"".join(fields)
+        payload = memoryview(struct.pack(">I", len(body)) + body)
         while len(payload):
             payload = payload[self._write(self._fd, payload) :]
-        with contextlib.suppress(OSError):
-            self._read(self._job_fd, 1)
         self._exit(0)
 
 
@@ -827,7 +929,7 @@ def _compile_or_report(ctx: Context, job: Mapping[str, Any], verdict: _Verdict) 
     return learner_code, tests
 
 
-def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: str) -> NoReturn:
+def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoReturn:
     """Isolate this process and prepare everything, wait for the job, run it, write the
     verdict, exit.
 
@@ -840,88 +942,27 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: 
     after the learner's thread has run is bound to locals first, and it never drops the last
     reference to a learner object (a finalizer would run here).
     """
-    stash = ctx.stash
+    stash, kit = ctx.stash, ctx.kit
     _isolate_process(ctx, (job_fd, result_fd), workdir)
-
-    # The learner's module, with output captured in memory.
-    module = types.ModuleType("__main__")
-    ns = module.__dict__
-    # The real builtins (with exit/quit): the learner may change them either way (``import
-    # builtins``), and the tests and the judge put the snapshot back before they rely on them.
-    # A copy would cost ~90 copy-on-write page faults (each reference count written).
-    ns["__builtins__"] = builtins.__dict__
-    parts: list[str] = []
-    counter: list[Any] = [0, False]  # characters written, limit reached
-    capture, limit = ctx.capture, MAX_OUTPUT_PLACEHOLDER
-    out, err = capture(parts, counter, limit), capture([], counter, limit)
-    test_out, test_err = capture([], counter, limit), capture([], counter, limit)
+    out, err, test_out, test_err = kit.streams
     sys.stdout = sys.__stdout__ = out  # type: ignore[misc]
     sys.stderr = sys.__stderr__ = err  # type: ignore[misc]
+    state, ns, results = kit.state, kit.module.__dict__, kit.results
 
-    # The learner thread runs C code that calls each step and appends its result to
-    # ``results``; ``takewhile`` stops at the first step that did not return None. Only these
-    # C objects (unreachable from Python) refer to ``results`` and to the test code's box.
-    learner_box: list[Any] = [None]
-    tests_box: list[Any] = [None]
-    record: list[BaseException] = []
-    steps = ctx.steps
-    guarded, run_held = steps["guarded"], steps["run_held"]
-    state: dict[str, Any] = {
-        "builtins": (builtins.__dict__, ctx.builtins_snapshot),
-        "restore": ctx.restore_unwatched,  # all of ctx.restore unless the zygote checks
-        "sys": (sys.__dict__, ctx.sys_snapshot),
-        "lists": ctx.lists,
-        "modules": (sys.modules, ctx.modules_snapshot),
-        "module": module,
-        "test_out": test_out,
-        "test_err": test_err,
-        "parts": parts,
-        "ns": ns,
-        "helpers": ctx.helpers,
-        "tests": False,  # the job fills in the rest
-    }
-    inner = [
-        partial(guarded, record, run_held, learner_box, ns),
-        partial(guarded, record, steps["prepare"], state),
-        partial(guarded, record, run_held, tests_box, ns),
-    ]
-    results: collections.deque[Any] = collections.deque()
-    started, gate = _thread.allocate_lock(), _thread.allocate_lock()
-    started.acquire()
-    gate.acquire()
-    program = itertools.chain(
-        map(operator.call, [_thread._set_sentinel, started.release, gate.acquire]),  # type: ignore[attr-defined]
-        itertools.takewhile(partial(operator.is_, None), map(operator.call, inner)),
-        map(operator.call, [partial(steps["collect"], record), stash["gc_disable"]]),
-    )
-
-    # Strip descriptor writers, install the hook, start the thread (parked at the gate).
+    # Strip descriptor writers, start the learner thread (parked at the gate).
     for namespace, key in ctx.strip:
         namespace.pop(key, None)
-    sys.modules["__main__"] = module
-    hook, processes_attempted = audit_hook_factory(
-        main_ident=_thread.get_ident(),
-        workdir=workdir,  # a real path already: a name in the zygote's realpath'd base
-        read_roots=(workdir, *ctx.read_roots),
-        import_roots=ctx.import_roots,
-        grader_fds=(job_fd, result_fd),
-        protected=ctx.protected,
-        rules=AUDIT_RULES,
-        tools=AUDIT_TOOLS,
-    )
-    sys.addaudithook(hook)
-    _thread.stack_size(16 << 20)
-    stash["start_new_thread"](results.extend, (program,))
-    started.acquire()
+    sys.modules["__main__"] = kit.module
+    stash["start_new_thread"](results.extend, (kit.program,))
+    kit.started.acquire()
     sentinel = results[0]
     sentinel.acquire()  # taken here; the interpreter releases it when the thread's state goes
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # after our thread: no more, of any kind
     # Unless the job is here already: write (so copy) now the pages the restore before the
-    # tests will write, every name and value of the snapshots. Its ~400 copy-on-write faults,
-    # ~0.7 ms, are then off the job's critical path. (C loops over our own snapshots.)
-    if not select.select([job_fd], [], [], 0)[0]:
+    # tests will write, every name and value of the snapshots not watched (none, when the
+    # zygote can read version tags), off the job's critical path. (C loops over our own.)
+    if ctx.restore_unwatched and not select.select([job_fd], [], [], 0)[0]:
         consume = collections.deque[Any](maxlen=0).extend
-        consume(ctx.builtins_snapshot.items())
         for _, snapshot in ctx.restore_unwatched:
             consume(snapshot.items())
 
@@ -931,16 +972,17 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: 
     job: Any = read_frame(job_fd) if mode else None
     if not isinstance(job, dict):  # the zygote is stopping: no job will come
         stash["_exit"](0)
-    if mode != MODE_OPTIMISTIC:
+    optimistic = mode == MODE_OPTIMISTIC
+    if not optimistic:
         state["restore"] = ctx.restore
     limits = job["limits"]
     output_limit = int(limits["output_bytes"])
     for stream in (out, err, test_out, test_err):
         stream._limit = output_limit
-    verdict = _Verdict(stash, result_fd, job_fd, nonce, output_limit)
+    verdict = _Verdict(stash, result_fd, str(job["nonce"]), output_limit)
     _set_limits(limits, result_fd)
-    learner_box[0], tests = _compile_or_report(ctx, job, verdict)
-    tests_box[0] = tests if tests is not None else compile("", "<tests>", "exec")
+    kit.learner_box[0], tests = _compile_or_report(ctx, job, verdict)
+    kit.tests_box[0] = tests if tests is not None else compile("", "<tests>", "exec")
     stdin_text = str(job.get("stdin") or "")
     sys.stdin = sys.__stdin__ = io.StringIO(stdin_text)  # type: ignore[misc,assignment]
     ns["__file__"] = str(job.get("filename") or "main.py")
@@ -951,17 +993,24 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str, nonce: 
         locale=str(job.get("locale", "en")),
     )
     steps_run = 3 if tests is not None else 1
-    judge = _Judge(ctx, job, record, counter, processes_attempted, parts, steps_run)
+    judge = _Judge(ctx, job, kit, steps_run)
     # Room to report after a MemoryError: address space (RLIMIT_AS), not memory, so bytes(),
     # which calloc()s it untouched, rather than a bytearray that memset()s 64 fresh pages.
     ballast = bytes(1 << 18)
 
-    gate.release()
+    kit.gate.release()
     sentinel.acquire()
+    stash["gc_disable"]()
+    if optimistic:
+        # Before any code that looks up a builtin: the zygote checks the watched namespaces
+        # (builtins among them). Unchanged: judge with them as they are. Changed: the zygote
+        # grades the job again with the restore and closes our job pipe; we stop here.
+        stash["write"](result_fd, CHECK_REQUEST)
+        if stash["read"](job_fd, 1) != CLEAN:
+            stash["_exit"](0)
     try:
-        stash["gc_disable"]()
         del ballast
-        outcome = judge.decide(results)
+        outcome = judge.decide(results, restore_builtins=not optimistic)
     except BaseException as exc:  # our bug; never unwind (that would drop learner objects here)
         verdict.send("grader_error", "", "", f"judge: {type(exc).__name__}")
     verdict.send(*outcome)
@@ -976,16 +1025,15 @@ class _Judge:
     learner class could override; their ``str()`` was computed in the learner thread.
     """
 
-    def __init__(self, ctx: Context, job: Mapping[str, Any], record: list[BaseException],
-                 counter: list[Any], processes_attempted: Callable[[], bool],
-                 parts: list[str], steps: int) -> None:  # fmt: skip
+    def __init__(self, ctx: Context, job: Mapping[str, Any], kit: _Kit, steps: int) -> None:
+        record, counter, parts = kit.record, kit.counter, kit.parts
         self._dict = dict
         self._builtins, self._snapshot = builtins.__dict__, ctx.builtins_snapshot
         self._kept: list[Any] = []
         self._messages = ctx.messages
         self._limit_exc = ctx.output_limit_exceeded
         self._record, self._counter, self._parts = record, counter, parts
-        self._processes_attempted = processes_attempted
+        self._processes_attempted = kit.processes_attempted
         self._steps = steps
         self._limits = job["limits"]
         self._locale = str(job.get("locale", "en"))
@@ -996,11 +1044,15 @@ class _Judge:
         self._errno_of = OSError.__dict__["errno"].__get__
         self._exit_code_of = SystemExit.__dict__["code"].__get__
 
-    def decide(self, results: collections.deque[Any]) -> tuple[str, str, str]:
-        """(outcome, message, stdout)."""
-        self._kept.append(self._dict(self._builtins))
-        self._builtins.clear()
-        self._builtins.update(self._snapshot)
+    def decide(
+        self, results: collections.deque[Any], restore_builtins: bool = True
+    ) -> tuple[str, str, str]:
+        """(outcome, message, stdout). ``restore_builtins`` False: the zygote found them
+        unchanged (restoring would write every page they are on)."""
+        if restore_builtins:
+            self._kept.append(self._dict(self._builtins))
+            self._builtins.clear()
+            self._builtins.update(self._snapshot)
         parts = self._parts
         stdout = "".join([p for p in parts if type(p) is str])
         prefix = 3  # sentinel, started.release, gate.acquire
@@ -1152,28 +1204,6 @@ def encode_frame(message: Any) -> bytes:
     return struct.pack(">I", len(body)) + body
 
 
-def parse_verdict(data: bytes, nonce: str) -> tuple[str, str, str, str] | None:
-    """The child's verdict, or None when it is missing, malformed or lacks the nonce."""
-    head, newline, rest = data.partition(b"\n")
-    words = head.split(b" ")
-    if not newline or len(words) != 2 + VERDICT_FIELDS or words[0] != VERDICT_MAGIC:
-        return None
-    if words[1] != nonce.encode():
-        return None
-    try:
-        sizes = [int(w) for w in words[2:]]
-    except ValueError:
-        return None
-    if min(sizes) < 0 or sum(sizes) != len(rest):
-        return None
-    fields, offset = [], 0
-    for size in sizes:
-        fields.append(rest[offset : offset + size].decode("utf-8", "replace"))
-        offset += size
-    outcome, message, stdout, detail = fields
-    return (outcome, message, stdout, detail) if outcome in OUTCOMES else None
-
-
 @dataclass
 class _Watch:
     """What the zygote saw of one child."""
@@ -1187,20 +1217,6 @@ class _Watch:
     cpu_seconds: float = 0.0
     killed: bool = False
     reaped: bool = False
-
-
-def _expected_size(data: bytes) -> int | None:
-    """Total size of the verdict once its header line has arrived (None before, or -1 when
-    the header is not ours: then only the exit ends the wait)."""
-    head, newline, _ = data.partition(b"\n")
-    if not newline:
-        return None if len(head) < 256 else -1
-    words = head.split(b" ")
-    try:
-        sizes = [int(w) for w in words[2:]]
-    except ValueError:
-        return -1
-    return len(head) + 1 + sum(sizes) if len(sizes) == VERDICT_FIELDS else -1
 
 
 def _watch(pid: int, read_fd: int, wall: float, cap: int) -> _Watch:
@@ -1238,8 +1254,11 @@ def _watch(pid: int, read_fd: int, wall: float, cap: int) -> _Watch:
                     else:
                         chunks.append(chunk)
                         received += len(chunk)
-                        if expected is None:
-                            expected = _expected_size(b"".join(chunks))
+                        if expected is None and received >= 4:
+                            (size,) = struct.unpack_from(">I", b"".join(chunks[:4]))
+                            expected = 4 + size
+                            if expected > cap:  # not a verdict of ours: only the exit ends it
+                                expected = -1
                         if expected is not None and 0 <= expected <= received:
                             watch.complete = exited = True
                 elif fd == pidfd:
@@ -1285,45 +1304,6 @@ def _reap(watch: _Watch, wait: bool = True) -> bool:
     return True
 
 
-def _seconds(value: object) -> str:
-    number = float(value)  # type: ignore[arg-type]
-    return str(int(number)) if number == int(number) else f"{number:g}"
-
-
-def classify(watch: _Watch, nonce: str, job: Mapping[str, Any], msgs: Any) -> dict[str, Any]:
-    """Turn what the child left (verdict bytes, exit status, CPU time) into the reply."""
-    limits, locale = job["limits"], str(job.get("locale", "en"))
-
-    def reply(outcome: str, key: str = "", detail: str = "", **values: object) -> dict[str, Any]:
-        message = msgs.message(key, locale, **values) if key else ""
-        cpu_ms = round(watch.cpu_seconds * 1000)
-        return {"outcome": outcome, "message": message, "detail": detail, "cpu_ms": cpu_ms}
-
-    verdict = None if watch.overflow else parse_verdict(watch.data, nonce)
-    if verdict is not None:
-        outcome, message, stdout, detail = verdict
-        return {**reply(outcome, detail=detail), "message": message, "stdout": stdout}
-    _reap(watch)  # the exit status and CPU time decide from here on
-    if watch.timed_out:
-        return reply("timeout", "timeout_wall", seconds=_seconds(limits["wall_seconds"]))
-    status = watch.status
-    if watch.overflow or watch.data:  # wrote something that is not our verdict
-        return reply("error", "interfered")
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        cpu_limit = float(limits["cpu_seconds"])
-        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and watch.cpu_seconds >= cpu_limit):
-            return reply("timeout", "timeout_cpu", seconds=_seconds(cpu_limit))
-        if sig == signal.SIGKILL:  # not us (we only kill after the deadline): the OOM killer
-            return reply("limit_exceeded", "memory", mib=int(limits["memory_bytes"]) >> 20)
-        name = signal.Signals(sig).name if sig in set(signal.Signals) else str(sig)
-        return reply("error", "stopped", signal=name)
-    code = os.WEXITSTATUS(status)
-    if code == EXIT_NO_VERDICT:
-        return reply("grader_error", "grader_error", detail="the child's set-up failed")
-    return reply("error", "exit_before_tests", how=f"os._exit({code})")
-
-
 @dataclass
 class _Spare:
     """A child forked and isolated ahead of time, blocked reading its job."""
@@ -1332,7 +1312,6 @@ class _Spare:
     job_fd: int  # the zygote writes the job here
     result_fd: int  # and reads the verdict here
     workdir: str
-    nonce: str  # the verdict must carry it; the learner's code never sees it
     memory_fd: int = -1  # /proc/PID/mem, for the tamper check (-1: restore everything)
     watch: _Watch | None = None
 
@@ -1341,7 +1320,6 @@ def fork_spare(ctx: Context) -> _Spare:
     """Fork the next child now, so that a job costs neither the fork nor the isolation. Its
     folder has an unguessable name in a folder others may enter but not list, made with one
     ``mkdir`` (``tempfile.mkdtemp`` costs ~50 us of Python for the same)."""
-    nonce = os.urandom(16).hex()
     workdir = f"{ctx.base}/job-{os.urandom(8).hex()}"
     os.mkdir(workdir, 0o700)
     if ctx.uid is not None:
@@ -1353,7 +1331,7 @@ def fork_spare(ctx: Context) -> _Spare:
         try:
             ctx.stash["close"](job_w)
             ctx.stash["close"](result_r)
-            _child_main(ctx, job_r, result_w, workdir, nonce)
+            _child_main(ctx, job_r, result_w, workdir)
         finally:
             ctx.stash["_exit"](EXIT_NO_VERDICT)
     os.close(job_r)
@@ -1362,7 +1340,7 @@ def fork_spare(ctx: Context) -> _Spare:
     if ctx.watched:  # opened now, while the child is still ours to inspect whatever its uid
         with contextlib.suppress(OSError):
             memory_fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
-    return _Spare(pid, job_w, result_r, workdir, nonce, memory_fd)
+    return _Spare(pid, job_w, result_r, workdir, memory_fd)
 
 
 def discard(spare: _Spare, wait: bool = True) -> bool:
@@ -1386,35 +1364,47 @@ def discard(spare: _Spare, wait: bool = True) -> bool:
 
 def run_job(
     spare: _Spare,
-    job: Mapping[str, Any],
-    raw: bytes,
+    job: bytes,
+    wall: float,
+    cap: int,
     ctx: Context,
     restore: bool = False,
     meanwhile: Callable[[], None] = lambda: None,
-) -> dict[str, Any] | None:
-    """Hand ``job`` (``raw`` is its frame) to ``spare`` and watch it; the reply for the
-    server, or None when the learner's code changed a watched namespace (the caller runs the
-    job again with ``restore``). ``meanwhile`` runs while the child works (the zygote
-    prepares the next spare then); the caller discards this spare once the reply is sent."""
+) -> tuple[int, int, int, bytes] | None:
+    """Hand ``job`` (the child's frame) to ``spare`` and watch it for ``wall`` seconds, taking
+    at most ``cap`` bytes. What was seen -- flags (``SAW_*``), exit status, CPU microseconds,
+    the child's bytes -- for the server to judge; or None when the learner's code changed a
+    watched namespace (the caller runs the job again with ``restore``). ``meanwhile`` runs
+    while the child works (the next spare is forked then); the caller discards this spare
+    once the reply is sent."""
     started = time.monotonic()
     check = spare.memory_fd >= 0 and not restore
-    data = memoryview((MODE_OPTIMISTIC if check else MODE_RESTORE) + raw)
+    data = memoryview((MODE_OPTIMISTIC if check else MODE_RESTORE) + job)
     while len(data):  # blocks while the child reads: the pipe holds 64 KiB
         data = data[os.write(spare.job_fd, data) :]
     meanwhile()
-    cap = 4 * int(job["limits"]["output_bytes"]) + (1 << 20)
-    wall = float(job["limits"]["wall_seconds"]) - (time.monotonic() - started)
-    spare.watch = watch = _watch(spare.pid, spare.result_fd, wall, cap)
-    # A verdict, or a deadline passed with the child still there to inspect: was it reached
-    # with library namespaces the learner's code changed? (A child that crashed is gone: its
-    # exit status decides, whatever it changed.)
-    if check and (watch.complete or watch.timed_out) and tampered(ctx, spare.memory_fd):
-        return None
-    os.close(spare.job_fd)  # the child may exit now
+    left = wall - (time.monotonic() - started)
+    spare.watch = watch = _watch(spare.pid, spare.result_fd, left, cap)
+    if check and watch.complete and watch.data == CHECK_REQUEST:
+        # The learner's code and the tests are over: did they change a watched namespace?
+        if tampered(ctx, spare.memory_fd):
+            return None
+        os.write(spare.job_fd, CLEAN)
+        left = wall - (time.monotonic() - started)
+        spare.watch = watch = _watch(spare.pid, spare.result_fd, left, cap)
+    elif check and watch.timed_out and tampered(ctx, spare.memory_fd):
+        return None  # out of time with a changed namespace: the tests may have been fooled
+    os.close(spare.job_fd)
     spare.job_fd = -1
-    result = classify(watch, spare.nonce, job, ctx.messages)
-    result["wall_ms"] = round((time.monotonic() - started) * 1000)
-    return result
+    if not watch.complete:
+        _reap(watch)  # no verdict: the exit status and CPU time will decide
+    flags = (
+        (SAW_VERDICT if watch.complete else 0)
+        | (SAW_TIMEOUT if watch.timed_out else 0)
+        | (SAW_OVERFLOW if watch.overflow else 0)
+        | (SAW_EXIT if watch.reaped else 0)
+    )
+    return flags, watch.status, round(watch.cpu_seconds * 1_000_000), watch.data
 
 
 class _Spares:
@@ -1484,34 +1474,36 @@ def _stdlib_readable(ctx: Context) -> bool:
 
 
 def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
-    """Answer requests until the server closes our stdin."""
+    """Answer requests until the server closes our pipe. Each is a :data:`REQUEST` header and
+    the child's job frame, each answer a :data:`REPLY` header and the child's bytes: the
+    zygote reads no JSON and judges nothing per job (the server does), so what it writes --
+    each page of it a copy-on-write fault after every fork -- stays small."""
 
-    def send(message: Any) -> None:
-        data = memoryview(encode_frame(message))
+    def send(frame: bytes) -> None:
+        data = memoryview(frame)
         while len(data):
             data = data[os.write(fd_out, data) :]
 
-    send(
-        {
-            "ready": True,
-            "pid": os.getpid(),
-            "base": ctx.base,  # for the server to remove if we are killed
-            "network_isolated": ctx.network_isolated,
-            "uid": ctx.uid,
-            "python": sys.version.split()[0],
-            "stdlib_readable": _stdlib_readable(ctx),
-            "watched": len(ctx.watched),
-        }
-    )
+    ready = {
+        "ready": True,
+        "pid": os.getpid(),
+        "base": ctx.base,  # for the server to remove if we are killed
+        "network_isolated": ctx.network_isolated,
+        "uid": ctx.uid,
+        "python": sys.version.split()[0],
+        "stdlib_readable": _stdlib_readable(ctx),
+        "watched": len(ctx.watched),
+    }
+    send(encode_frame(ready))
     spares = _Spares(ctx)
     spares.prepare_next()
     try:
         while (raw := read_raw_frame(fd_in)) is not None:
-            request = json.loads(raw[4:])
-            if request.get("op") == "ping":
-                send({"pong": True, "pid": os.getpid()})
-                continue
-            send(_answer(spares, request, raw, ctx))
+            wall_ms, cap = REQUEST.unpack_from(raw, 4)
+            job = raw[4 + REQUEST.size :]
+            flags, status, cpu_us, data = _answer(spares, job, wall_ms / 1000, cap, ctx)
+            header = struct.pack(">I", REPLY.size + len(data)) + REPLY.pack(flags, status, cpu_us)
+            send(header + data)
             # Idle for a moment: reap the last child and remove its folder now rather than
             # during the next job (back-to-back requests keep that off their critical path).
             if not select.select([fd_in], [], [], IDLE_CLEANUP_SECONDS)[0]:
@@ -1520,23 +1512,25 @@ def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
         spares.close()
 
 
-def _answer(spares: _Spares, request: dict[str, Any], raw: bytes, ctx: Context) -> dict[str, Any]:
+def _answer(
+    spares: _Spares, job: bytes, wall: float, cap: int, ctx: Context
+) -> tuple[int, int, int, bytes]:
     """Run one job: without the restore first, again with it when the learner's code changed a
     watched namespace; a spare killed from outside while waiting is replaced once."""
     restore, died = False, 0
     while True:
         spare = spares.take()
         try:
-            result = run_job(spare, request, raw, ctx, restore, spares.prepare_next)
-            if result is not None:
-                return {**result, "restored": True} if restore else result
+            seen = run_job(spare, job, wall, cap, ctx, restore, spares.prepare_next)
+            if seen is not None:
+                return (seen[0] | SAW_RESTORED, *seen[1:]) if restore else seen
             restore = True
         except BrokenPipeError:  # the spare died while waiting for its job
             died += 1
             if died == 2:
-                return {"outcome": "grader_error", "message": "", "detail": "spare died"}
+                return SAW_FAILURE, -1, 0, b"the spare child died"
         except Exception as exc:  # our bug: report it and keep serving
-            return {"outcome": "grader_error", "message": "", "detail": f"zygote: {exc!r}"}
+            return SAW_FAILURE, -1, 0, f"zygote: {exc!r}".encode("utf-8", "replace")
         finally:
             spares.done(spare)
 
@@ -1560,8 +1554,17 @@ def main(argv: list[str]) -> int:
     if "network_isolated" not in config:
         first_stage(config, argv)
     ctx = prepare(config)
+    # The server's pipes move away from 0 and 1, which (with 2) go to /dev/null: children
+    # inherit that. Our own tracebacks still reach the server's stderr.
+    fd_in, fd_out, fd_err = os.dup(0), os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    err = open(fd_err, "w", buffering=1, closefd=False)  # noqa: SIM115 - for our lifetime
+    sys.stderr = sys.__stderr__ = err  # type: ignore[misc]
     try:
-        serve(ctx, 0, 1)
+        serve(ctx, fd_in, fd_out)
     finally:
         shutil.rmtree(ctx.base, ignore_errors=True)
     return 0
