@@ -49,11 +49,9 @@ import operator
 import os
 import resource
 import select
-import shutil
 import signal
 import struct
 import sys
-import tempfile
 import time
 import types
 from collections.abc import Callable, Mapping
@@ -62,6 +60,13 @@ from functools import partial
 from typing import Any, NoReturn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TMP = "/tmp"  # where the zygote makes its folder (the server gives it no TMPDIR)
+
+# The zygote removes the descriptor functions of RAW_FD_FUNCTIONS from every module before its
+# first child (see main()); its own code keeps these references. (No ``shutil``/``tempfile``
+# either: they bring three compression libraries, whose mappings every fork copies.)
+_os_write, _os_close, _os_dup, _os_dup2 = os.write, os.close, os.dup, os.dup2
+_pidfd_open = getattr(os, "pidfd_open", None)
 MAX_FRAME = 64 * 1024 * 1024
 PIPE_READ = 64 * 1024  # a pipe's capacity: one read takes a whole small frame
 VERDICT_MAGIC = b"EDUV1"
@@ -645,8 +650,9 @@ def prepare(config: Mapping[str, Any]) -> Context:
     if uid is not None and os.geteuid() != 0:
         uid = None  # only root can switch to another uid
     # The real path: a child's folder name is then already what the hook compares with.
-    base = os.path.realpath(tempfile.mkdtemp(prefix="eduverse-sandbox-"))
-    os.chmod(base, 0o711)  # children may enter their own folder, not list the others
+    base = os.path.realpath(f"{TMP}/eduverse-sandbox-{os.urandom(8).hex()}")
+    os.mkdir(base, 0o711)
+    os.chmod(base, 0o711)  # (whatever the umask): children may enter their own folder only
     # The environment every child starts from (each adds its HOME and TMPDIR): the server
     # passed only LANG and MALLOC_ARENA_MAX, which glibc has read by now.
     os.environ.clear()
@@ -876,7 +882,6 @@ def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
     stash["closerange"](high + 1, 1 << 16)
     os.chdir(workdir)
     os.environ["HOME"] = os.environ["TMPDIR"] = workdir  # the zygote's has only LANG
-    tempfile.tempdir = workdir
     _drop_privileges(ctx.uid)
     # A real path already (a name in the zygote's realpath'd base): what the hook compares.
     ctx.kit.facts[:] = [workdir, (workdir, *ctx.read_roots), keep]
@@ -933,10 +938,11 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
     """Isolate this process and prepare everything, wait for the job, run it, write the
     verdict, exit.
 
-    Everything that does not depend on the job (isolation, the learner's module, the output
-    capture, the stripped modules, the audit hook, the learner thread parked at its gate) is
-    done before the job arrives, while the previous submission is still being answered: on the
-    critical path remain only compiling, running and judging.
+    Everything that does not depend on the job is done before the job arrives, while the
+    previous submission is still being answered -- most of it once, in the zygote (the
+    stripped modules, the audit hook, signals, stdio, the kit), the rest here (session,
+    descriptors, folder, uid, the learner thread parked at its gate): on the critical path
+    remain only compiling, running and judging.
 
     Runs in the forked child's main thread, which never runs learner code: everything it needs
     after the learner's thread has run is bound to locals first, and it never drops the last
@@ -949,9 +955,7 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
     sys.stderr = sys.__stderr__ = err  # type: ignore[misc]
     state, ns, results = kit.state, kit.module.__dict__, kit.results
 
-    # Strip descriptor writers, start the learner thread (parked at the gate).
-    for namespace, key in ctx.strip:
-        namespace.pop(key, None)
+    # Start the learner thread (parked at the gate).
     sys.modules["__main__"] = kit.module
     stash["start_new_thread"](results.extend, (kit.program,))
     kit.started.acquire()
@@ -1227,8 +1231,8 @@ def _watch(pid: int, read_fd: int, wall: float, cap: int) -> _Watch:
     expected: int | None = None
     deadline = time.monotonic() + wall
     try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):  # Linux < 5.3: poll for the exit instead
+        pidfd = _pidfd_open(pid) if _pidfd_open is not None else -1
+    except OSError:  # Linux < 5.3: poll for the exit instead
         pidfd = -1
     poller = select.poll()
     poller.register(read_fd, select.POLLIN)
@@ -1270,7 +1274,7 @@ def _watch(pid: int, read_fd: int, wall: float, cap: int) -> _Watch:
                     watch.cpu_seconds = usage.ru_utime + usage.ru_stime
     finally:
         if pidfd >= 0:
-            os.close(pidfd)
+            _os_close(pidfd)
     if not (watch.complete or watch.timed_out or watch.overflow or watch.reaped):
         _reap(watch)  # it exited without a whole verdict: its exit status tells why
         if reading:  # what it wrote just before exiting
@@ -1334,8 +1338,8 @@ def fork_spare(ctx: Context) -> _Spare:
             _child_main(ctx, job_r, result_w, workdir)
         finally:
             ctx.stash["_exit"](EXIT_NO_VERDICT)
-    os.close(job_r)
-    os.close(result_w)
+    _os_close(job_r)
+    _os_close(result_w)
     memory_fd = -1
     if ctx.watched:  # opened now, while the child is still ours to inspect whatever its uid
         with contextlib.suppress(OSError):
@@ -1350,7 +1354,7 @@ def discard(spare: _Spare, wait: bool = True) -> bool:
     for fd in (spare.job_fd, spare.result_fd, spare.memory_fd):
         if fd >= 0:
             with contextlib.suppress(OSError):
-                os.close(fd)
+                _os_close(fd)
     spare.job_fd = spare.result_fd = spare.memory_fd = -1
     watch = spare.watch = spare.watch or _Watch(spare.pid)
     if not _reap(watch, wait):
@@ -1381,7 +1385,7 @@ def run_job(
     check = spare.memory_fd >= 0 and not restore
     data = memoryview((MODE_OPTIMISTIC if check else MODE_RESTORE) + job)
     while len(data):  # blocks while the child reads: the pipe holds 64 KiB
-        data = data[os.write(spare.job_fd, data) :]
+        data = data[_os_write(spare.job_fd, data) :]
     meanwhile()
     left = wall - (time.monotonic() - started)
     spare.watch = watch = _watch(spare.pid, spare.result_fd, left, cap)
@@ -1389,12 +1393,12 @@ def run_job(
         # The learner's code and the tests are over: did they change a watched namespace?
         if tampered(ctx, spare.memory_fd):
             return None
-        os.write(spare.job_fd, CLEAN)
+        _os_write(spare.job_fd, CLEAN)
         left = wall - (time.monotonic() - started)
         spare.watch = watch = _watch(spare.pid, spare.result_fd, left, cap)
     elif check and watch.timed_out and tampered(ctx, spare.memory_fd):
         return None  # out of time with a changed namespace: the tests may have been fooled
-    os.close(spare.job_fd)
+    _os_close(spare.job_fd)
     spare.job_fd = -1
     if not watch.complete:
         _reap(watch)  # no verdict: the exit status and CPU time will decide
@@ -1446,17 +1450,31 @@ class _Spares:
 
 
 def _remove_tree(path: str) -> None:
-    """Remove a job's folder even if the learner made parts of it unreadable (same uid)."""
-
-    def retry(function: Callable[..., Any], target: str, _info: object) -> None:
+    """Remove a folder and everything in it, even what the learner made unreadable (same
+    uid), however deep (no recursion); nothing is followed (links are refused in the
+    sandbox). Best effort: what cannot be removed stays."""
+    pending, emptied = [path], []
+    while pending:
+        folder = pending.pop()
+        emptied.append(folder)
+        with contextlib.suppress(OSError):
+            os.chmod(folder, 0o700)
         try:
-            os.chmod(os.path.dirname(target), 0o700)
-            os.chmod(target, 0o700)
-            function(target)
+            with os.scandir(folder) as entries:
+                listed = list(entries)
         except OSError:
-            pass
-
-    shutil.rmtree(path, onerror=retry)
+            continue
+        for entry in listed:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+    for folder in reversed(emptied):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 def _stdlib_readable(ctx: Context) -> bool:
@@ -1482,7 +1500,7 @@ def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
     def send(frame: bytes) -> None:
         data = memoryview(frame)
         while len(data):
-            data = data[os.write(fd_out, data) :]
+            data = data[_os_write(fd_out, data) :]
 
     ready = {
         "ready": True,
@@ -1556,17 +1574,20 @@ def main(argv: list[str]) -> int:
     ctx = prepare(config)
     # The server's pipes move away from 0 and 1, which (with 2) go to /dev/null: children
     # inherit that. Our own tracebacks still reach the server's stderr.
-    fd_in, fd_out, fd_err = os.dup(0), os.dup(1), os.dup(2)
+    fd_in, fd_out, fd_err = _os_dup(0), _os_dup(1), _os_dup(2)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
+        _os_dup2(devnull, fd)
+    _os_close(devnull)
     err = open(fd_err, "w", buffering=1, closefd=False)  # noqa: SIM115 - for our lifetime
     sys.stderr = sys.__stderr__ = err  # type: ignore[misc]
+    # Every child would strip these itself: do it once (our own code keeps private references).
+    for namespace, key in ctx.strip:
+        namespace.pop(key, None)
     try:
         serve(ctx, fd_in, fd_out)
     finally:
-        shutil.rmtree(ctx.base, ignore_errors=True)
+        _remove_tree(ctx.base)
     return 0
 
 
