@@ -198,6 +198,33 @@ def test_files_can_be_written_and_read_in_the_working_directory(grader: SandboxG
     assert not Path(workdir).exists()
 
 
+def test_a_folder_the_learner_made_unreadable_and_deep_is_still_removed(
+    grader: SandboxGrader,
+) -> None:
+    code = "\n".join(
+        [
+            "import os",
+            "path = 'd'",
+            "for _ in range(1500):",  # deeper than Python's recursion limit
+            "    os.mkdir(path)",
+            "    path += '/d'",
+            "os.makedirs('locked/inner')",
+            "open('locked/inner/secret.txt', 'w').write('x')",
+            "os.chmod('locked/inner', 0)",
+            "os.chmod('locked', 0)",
+            "print(os.getcwd())",
+        ]
+    )
+    result = grade(grader, code)
+    assert result.outcome is Outcome.PASSED, result
+    workdir = Path(result.stdout.strip())
+    deadline = time.monotonic() + 5
+    while workdir.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # removed once the child is reaped, right after the reply or later
+    assert not workdir.exists()
+    assert_healthy(grader)
+
+
 def test_test_code_that_does_not_compile_is_a_grader_error(grader: SandboxGrader) -> None:
     result = grade(grader, "x = 1", "assert x ==")
     assert result.outcome is Outcome.GRADER_ERROR
@@ -377,6 +404,16 @@ def test_changing_a_library_module_is_caught_and_graded_again(grader: SandboxGra
     assert grade(grader, code, "assert json.loads('[1]') == [1]").outcome is Outcome.PASSED
     assert grader.diagnostics()["graded_twice"] == before + 2
     assert_healthy(grader)
+
+
+def test_tests_that_change_a_library_module_still_pass(grader: SandboxGrader) -> None:
+    # The check cannot tell who changed a namespace: a test that does is graded twice (once
+    # more with the restore), with the same verdict.
+    before = grader.diagnostics()["graded_twice"]
+    test = "import json\njson.helper_cache = {}\nassert stdout == 'hello\\n'"
+    result = grade(grader, "print('hello')", test)
+    assert result.outcome is Outcome.PASSED, result
+    assert grader.diagnostics()["graded_twice"] == before + 1
 
 
 def test_honest_submissions_are_graded_once(grader: SandboxGrader) -> None:

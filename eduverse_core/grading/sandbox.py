@@ -342,7 +342,9 @@ class SandboxGrader:
         count = workers if workers is not None else max(2, min(os.cpu_count() or 2, 8))
         if count < 1:
             raise ValueError("a sandbox grader needs at least one worker")
-        env = {"LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "1"}  # one malloc arena: see RLIMIT_AS
+        # One malloc arena (see RLIMIT_AS); symbols bound when the worker starts, not on a
+        # child's first call (each lazy binding writes, so copies, a page in every child).
+        env = {"LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "1", "LD_BIND_NOW": "1"}
         self._workers = [
             _Worker(slot, self._command(python, slot, uid_base, network), env)
             for slot in range(count)

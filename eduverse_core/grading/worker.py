@@ -9,22 +9,25 @@ standard-library-only too). See SECURITY.md for the threat model; in short:
   empty network namespace, then ``exec``s a fresh interpreter as the zygote (which so never
   has ``ctypes`` loaded).
 * **Zygote** (this process, trusted): imports the grading runtime and the common standard
-  library once, then answers framed JSON requests on stdin/stdout. It keeps one *spare* child
-  forked ahead: while a job runs it forks the next spare and reaps children that have exited
-  (without waiting for one still tearing down its memory), so neither is on a job's critical
-  path. It watches each job with a wall-clock deadline, kills and reaps the child's process
-  group and removes its working directory. It never runs learner code.
-* **Child** (one per job): new session, stdio on ``/dev/null``, every other descriptor closed
-  except its job and result pipes, a fresh empty working directory, an unprivileged uid when
-  we are root, raw descriptor writers removed from every module, an audit hook, its learner
-  thread parked — all before the job arrives; then rlimits, compile, run, judge, exit.
+  library once and does what every child would otherwise do for itself (signals, stdio on
+  ``/dev/null``, raw descriptor writers removed from every module, the audit hook, the child's
+  kit), then answers binary frames on its pipes: a job in, what the child left out (the server
+  parses and judges it). It keeps one *spare* child forked ahead: while a job runs it forks the
+  next spare and reaps children that have exited (without waiting for one still tearing down
+  its memory), so neither is on a job's critical path. It watches each job with a wall-clock
+  deadline, checks the watched namespaces (:func:`tampered`), kills and reaps the child's
+  process group and removes its working directory. It never runs learner code.
+* **Child** (one per job): new session, every descriptor closed but stdio and its job and
+  result pipes, a fresh empty working directory, an unprivileged uid when we are root, its
+  learner thread parked — all before the job arrives; then rlimits, compile, run, judge, exit.
+  Every page it writes is a copy-on-write fault (~3 us here), so it writes as little as it can.
 * **The verdict** travels on the result pipe, written by the child's *main* thread only. The
   learner's code and the tests run in a second thread whose entry point is C code
   (``deque.extend(map(operator.call, steps))``): no grader frame sits below the learner's
   frames, and every step's result is appended by C to a deque that no Python object the
   learner can reach refers to. The main thread decides the outcome from that deque (``None``
   means "ran without raising") and writes it with a private reference to ``os.write``, with a
-  per-job nonce the parent checks. So learner code can neither write a pass into the channel nor
+  per-job nonce the server checks. So learner code can neither write a pass into the channel nor
   make the main thread believe the tests returned normally when they raised.
 
 What the child's second thread does can still be influenced by the learner's code, because the
@@ -122,10 +125,11 @@ RAW_FD_FUNCTIONS = (
 )  # fmt: skip
 _IMP_REMOVED = ("create_builtin",)  # re-creating ``posix`` would bring the writers back
 
-# Namespaces put back between the learner's run and the tests: the helpers' own module and the
-# modules the helpers and typical test code rely on. Restoring every module would cost ~5 ms
-# per submission (each reference count written is a copy-on-write page fault in the child), so
-# other modules are not restored; docs/grading.md tells test authors to stay with these.
+# Namespaces the tests must see as the zygote left them: these modules, the helpers' own module
+# and the builtins. The zygote checks them after a job (version tags, :func:`tampered`) and
+# only then, if one changed, has the job graded again with them restored before the tests:
+# restoring them every time costs ~400 copy-on-write faults (~1 ms). Other modules are neither
+# checked nor restored; docs/grading.md tells test authors to stay with these.
 RESTORED_MODULES = (
     "ast", "collections", "csv", "functools", "io", "itertools", "json", "math", "operator",
     "random", "re", "statistics", "string", "tokenize",
@@ -654,7 +658,7 @@ def prepare(config: Mapping[str, Any]) -> Context:
     os.mkdir(base, 0o711)
     os.chmod(base, 0o711)  # (whatever the umask): children may enter their own folder only
     # The environment every child starts from (each adds its HOME and TMPDIR): the server
-    # passed only LANG and MALLOC_ARENA_MAX, which glibc has read by now.
+    # passed only LANG, MALLOC_ARENA_MAX and LD_BIND_NOW, which libc has read by now.
     os.environ.clear()
     os.environ["LANG"] = "C.UTF-8"
 
