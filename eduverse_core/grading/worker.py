@@ -47,6 +47,7 @@ import importlib.util
 import io
 import itertools
 import json
+import json.scanner
 import math
 import operator
 import os
@@ -977,7 +978,10 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
     # The job, after one byte that says whether the zygote will check the watched namespaces
     # (it keeps the pipe open until it has: see _Verdict).
     mode = stash["read"](job_fd, 1)
-    job: Any = read_frame(job_fd) if mode else None
+    raw = read_raw_frame(job_fd) if mode else None
+    # The C scanner itself, not json.loads: its Python wrappers and the regular expression
+    # they run would be ~20 more pages written in this child.
+    job: Any = _scan_json(raw[4:].decode("utf-8", "surrogatepass"), 0)[0] if raw else None
     if not isinstance(job, dict):  # the zygote is stopping: no job will come
         stash["_exit"](0)
     optimistic = mode == MODE_OPTIMISTIC
@@ -1027,11 +1031,18 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
 class _Judge:
     """Decides the outcome in the main thread, from the results deque alone.
 
-    Builtins are restored first (learner code may have replaced them, and this class's code
-    looks names up there), keeping the replaced objects alive so no finalizer runs here. The
-    exceptions are read through base-class descriptors (C code), never through methods a
-    learner class could override; their ``str()`` was computed in the learner thread.
+    Builtins are restored first unless the zygote found them unchanged (learner code may have
+    replaced them, and this class's code looks names up there), keeping the replaced objects
+    alive so no finalizer runs here. The exceptions are read through base-class descriptors
+    (C code, bound once here), never through methods a learner class could override; their
+    ``str()`` was computed in the learner thread.
     """
+
+    _tb_of = BaseException.__dict__["__traceback__"].__get__
+    _name_of = type.__dict__["__name__"].__get__
+    _missing_name = NameError.__dict__["name"].__get__
+    _errno_of = OSError.__dict__["errno"].__get__
+    _exit_code_of = SystemExit.__dict__["code"].__get__
 
     def __init__(self, ctx: Context, job: Mapping[str, Any], kit: _Kit, steps: int) -> None:
         record, counter, parts = kit.record, kit.counter, kit.parts
@@ -1046,11 +1057,6 @@ class _Judge:
         self._limits = job["limits"]
         self._locale = str(job.get("locale", "en"))
         self._filename = str(job.get("filename") or "main.py")
-        self._tb_of = BaseException.__dict__["__traceback__"].__get__
-        self._name_of = type.__dict__["__name__"].__get__
-        self._missing_name = NameError.__dict__["name"].__get__
-        self._errno_of = OSError.__dict__["errno"].__get__
-        self._exit_code_of = SystemExit.__dict__["code"].__get__
 
     def decide(
         self, results: collections.deque[Any], restore_builtins: bool = True
@@ -1205,6 +1211,11 @@ def read_frame(fd: int) -> Any:
 
 
 _encode_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call
+# The C scanner behind json.loads: (document, index) -> (value, end). (typeshed annotates
+# make_scanner as the class it is, taking a decoder.)
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
 
 
 def encode_frame(message: Any) -> bytes:
