@@ -681,6 +681,16 @@ def test_the_environment_holds_no_secrets(
     monkeypatch.setenv("EDUVERSE_SECRET_KEY", "do-not-leak")
     result = grade(grader, "import os\nprint(sorted(os.environ))")
     assert result.stdout == "['HOME', 'LANG', 'TMPDIR']\n"
+    # HOME and TMPDIR are the working directory, whatever a program does with them.
+    code = "\n".join(
+        [
+            "import os, pathlib",
+            "pathlib.Path('~/notes.txt').expanduser().write_text('hi')",
+            "home = pathlib.Path.home().resolve()",
+            "print(home == pathlib.Path.cwd(), open('notes.txt').read(), os.environ['TMPDIR'])",
+        ]
+    )
+    assert grade(grader, code).stdout == "True hi .\n"
     assert_healthy(grader)
 
 

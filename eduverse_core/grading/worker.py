@@ -658,10 +658,13 @@ def prepare(config: Mapping[str, Any]) -> Context:
     base = os.path.realpath(f"{TMP}/eduverse-sandbox-{os.urandom(8).hex()}")
     os.mkdir(base, 0o711)
     os.chmod(base, 0o711)  # (whatever the umask): children may enter their own folder only
-    # The environment every child starts from (each adds its HOME and TMPDIR): the server
-    # passed only LANG, MALLOC_ARENA_MAX and LD_BIND_NOW, which libc has read by now.
+    # The environment every child starts from: the server passed only LANG, MALLOC_ARENA_MAX
+    # and LD_BIND_NOW, which libc has read by now. HOME and TMPDIR are "." -- a child's own
+    # folder, its working directory (chdir is refused): setting its absolute path in each
+    # child wrote ~35 pages there (os.environ's Python code, libc's environment block).
     os.environ.clear()
     os.environ["LANG"] = "C.UTF-8"
+    os.environ["HOME"] = os.environ["TMPDIR"] = "."
 
     stash: dict[str, Any] = {n: getattr(os, n) for n in RAW_FD_FUNCTIONS if hasattr(os, n)}
     # Threads too: RLIMIT_NPROC does not bind root, and a second learner thread could still
@@ -886,7 +889,6 @@ def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
     stash["closerange"](low + 1, high)
     stash["closerange"](high + 1, 1 << 16)
     os.chdir(workdir)
-    os.environ["HOME"] = os.environ["TMPDIR"] = workdir  # the zygote's has only LANG
     _drop_privileges(ctx.uid)
     # A real path already (a name in the zygote's realpath'd base): what the hook compares.
     ctx.kit.facts[:] = [workdir, (workdir, *ctx.read_roots), keep]
