@@ -70,7 +70,6 @@ TMP = "/tmp"  # where the zygote makes its folder (the server gives it no TMPDIR
 # first child (see main()); its own code keeps these references. (No ``shutil``/``tempfile``
 # either: they bring three compression libraries, whose mappings every fork copies.)
 _os_write, _os_close, _os_dup, _os_dup2 = os.write, os.close, os.dup, os.dup2
-_pidfd_open = getattr(os, "pidfd_open", None)
 MAX_FRAME = 64 * 1024 * 1024
 PIPE_READ = 64 * 1024  # a pipe's capacity: one read takes a whole small frame
 VERDICT_MAGIC = b"EDUV1"
@@ -1241,68 +1240,35 @@ class _Watch:
 
 
 def _watch(pid: int, read_fd: int, wall: float, cap: int) -> _Watch:
-    """Collect the child's verdict until a whole one has arrived, the child exits, or the
-    wall-clock deadline passes. Reaping is left to :func:`_reap`, after the reply is sent:
-    a process's exit (unmapping its memory) takes about as long as running trivial code."""
-    watch, chunks, received = _Watch(pid), [], 0
-    expected: int | None = None
+    """Collect the child's next frame (its verdict, or its request for the tamper check)
+    until a whole one has arrived, the child exits, or ``wall`` seconds pass. Only the child
+    holds the pipe's write end, so end-of-file means it exited: it is then reaped, and its
+    exit status decides. Otherwise reaping is left to :func:`_reap`, after the reply is sent
+    (a process's exit, unmapping its memory, takes about as long as running trivial code)."""
+    watch, chunks, received, expected = _Watch(pid), [], 0, -1
     deadline = time.monotonic() + wall
-    try:
-        pidfd = _pidfd_open(pid) if _pidfd_open is not None else -1
-    except OSError:  # Linux < 5.3: poll for the exit instead
-        pidfd = -1
-    poller = select.poll()
-    poller.register(read_fd, select.POLLIN)
-    if pidfd >= 0:
-        poller.register(pidfd, select.POLLIN)
-    reading, exited = True, False
-    try:
-        while not exited:
-            left_ms = math.ceil((deadline - time.monotonic()) * 1000)
-            if left_ms <= 0:
-                watch.timed_out = True
-                break
-            for fd, _ in poller.poll(left_ms if pidfd >= 0 else min(10, left_ms)):
-                if fd == read_fd:
-                    chunk = os.read(read_fd, 1 << 16)
-                    if not chunk:
-                        poller.unregister(read_fd)
-                        reading = False
-                        if pidfd < 0:
-                            exited = True
-                    elif received + len(chunk) > cap:
-                        watch.overflow = exited = True
-                    else:
-                        chunks.append(chunk)
-                        received += len(chunk)
-                        if expected is None and received >= 4:
-                            (size,) = struct.unpack_from(">I", b"".join(chunks[:4]))
-                            expected = 4 + size
-                            if expected > cap:  # not a verdict of ours: only the exit ends it
-                                expected = -1
-                        if expected is not None and 0 <= expected <= received:
-                            watch.complete = exited = True
-                elif fd == pidfd:
-                    exited = True
-            if pidfd < 0 and not exited:
-                pid_done, status, usage = os.wait4(pid, os.WNOHANG)
-                if pid_done == pid:
-                    watch.status, watch.reaped, exited = status, True, True
-                    watch.cpu_seconds = usage.ru_utime + usage.ru_stime
-    finally:
-        if pidfd >= 0:
-            _os_close(pidfd)
-    if not (watch.complete or watch.timed_out or watch.overflow or watch.reaped):
-        _reap(watch)  # it exited without a whole verdict: its exit status tells why
-        if reading:  # what it wrote just before exiting
-            os.set_blocking(read_fd, False)
-            try:
-                while (chunk := os.read(read_fd, 1 << 16)) and received + len(chunk) <= cap:
-                    chunks.append(chunk)
-                    received += len(chunk)
-            except BlockingIOError:
-                pass
-    watch.data = b"".join(chunks)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([read_fd], [], [], left)[0]:
+            watch.timed_out = True
+            break
+        chunk = os.read(read_fd, PIPE_READ)
+        if not chunk:
+            _reap(watch)  # it exited without a whole frame: its exit status tells why
+            break
+        if received + len(chunk) > cap:
+            watch.overflow = True
+            break
+        chunks.append(chunk)
+        received += len(chunk)
+        if expected < 0 and received >= 4:
+            expected = 4 + int.from_bytes((chunk if len(chunks) == 1 else b"".join(chunks))[:4])
+            if expected > cap:  # not a frame of ours: only the exit ends it
+                expected = cap + 1
+        if 0 <= expected <= received:
+            watch.complete = True
+            break
+    watch.data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     return watch
 
 
@@ -1312,10 +1278,16 @@ def _reap(watch: _Watch, wait: bool = True) -> bool:
     group cannot be someone else's yet. True once reaped."""
     if watch.reaped:
         return True
+    # (Here and in the zygote's other per-job code: try/except, not contextlib.suppress,
+    # whose Python methods would be more pages written after every fork.)
     if not watch.killed:
-        for kill in (os.killpg, os.kill):
-            with contextlib.suppress(OSError):
-                kill(watch.pid, signal.SIGKILL)
+        try:
+            os.killpg(watch.pid, signal.SIGKILL)
+        except OSError:  # not a group leader yet (it had not reached setsid): the process
+            try:  # noqa: SIM105 - see above
+                os.kill(watch.pid, signal.SIGKILL)
+            except OSError:
+                pass
         watch.killed = True
     pid, status, usage = os.wait4(watch.pid, 0 if wait else os.WNOHANG)
     if pid != watch.pid:
@@ -1359,8 +1331,10 @@ def fork_spare(ctx: Context) -> _Spare:
     _os_close(result_w)
     memory_fd = -1
     if ctx.watched:  # opened now, while the child is still ours to inspect whatever its uid
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - not contextlib.suppress: see _reap
             memory_fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            pass
     return _Spare(pid, job_w, result_r, workdir, memory_fd)
 
 
@@ -1370,8 +1344,10 @@ def discard(spare: _Spare, wait: bool = True) -> bool:
     then means "call again later"."""
     for fd in (spare.job_fd, spare.result_fd, spare.memory_fd):
         if fd >= 0:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - not contextlib.suppress: see _reap
                 _os_close(fd)
+            except OSError:
+                pass
     spare.job_fd = spare.result_fd = spare.memory_fd = -1
     watch = spare.watch = spare.watch or _Watch(spare.pid)
     if not _reap(watch, wait):
@@ -1454,7 +1430,10 @@ class _Spares:
             except OSError:  # no memory or pids right now: fork on demand instead
                 self._next = None
         wait = wait or len(self._used) > 2
-        self._used = [used for used in self._used if not discard(used, wait)]
+        used, self._used = self._used, []
+        for spare in used:  # (a plain loop: a comprehension is one more function per call)
+            if not discard(spare, wait):
+                self._used.append(spare)
 
     def done(self, spare: _Spare) -> None:
         self._used.append(spare)
