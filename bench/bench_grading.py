@@ -10,10 +10,12 @@ and with two concurrent clients, the latency (p50/p99) and throughput of
 The two are measured in alternating rounds (default 3) and each figure printed is the median
 over the rounds, with its range, and the ratios are taken within a round: on a shared or
 noisy machine a slow moment then hits both sides instead of one. Each round also says how much
-of the CPUs other processes used meanwhile (Linux): trust quiet rounds. Last, the workers' resident
-memory after 100 and after ``--gradings`` sandbox gradings (a leak in the worker loop would
-show there). Targets on a 2-core machine, 2 clients: p50 <= 10 ms, >= 150 gradings/s, >= 8x
-the naive way, memory within 10 %.
+of the CPUs other processes used meanwhile (Linux): trust quiet rounds. Then the CPU time all
+our processes spent per grading with 2 clients (a steadier ratio than throughput when the
+machine's speed drifts), the page faults per grading of the workers and their children, and
+last the workers' resident memory after 100 and after ``--gradings`` sandbox gradings (a leak
+in the worker loop would show there). Targets on a 2-core machine, 2 clients: p50 <= 10 ms,
+>= 150 gradings/s, >= 8x the naive way, memory within 10 %.
 """
 
 from __future__ import annotations
@@ -118,6 +120,31 @@ def naive_once() -> None:
         raise SystemExit(f"the naive grader failed: {done.stderr}")
 
 
+def our_cpu_seconds(workers: list[int]) -> float | None:
+    """CPU seconds used so far by this benchmark, the interpreters it reaped (the naive way)
+    and the workers with the children they reaped (Linux; clock ticks)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    ours = 0
+    try:
+        for pid in workers:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                ours += sum(int(f) for f in stat.read().rsplit(")", 1)[1].split()[11:15])
+    except (OSError, ValueError):
+        return None
+    mine = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return ours / tick + sum(u.ru_utime + u.ru_stime for u in mine)
+
+
+def measure_cpu(
+    workers: list[int], label: str, grade_once: Callable[[], None], total: int, clients: int
+) -> tuple[Run, float | None]:
+    """:func:`measure`, and the CPU milliseconds all our processes spent per grading."""
+    before = our_cpu_seconds(workers)
+    run = measure(label, grade_once, total, clients)
+    after = our_cpu_seconds(workers)
+    return run, None if before is None or after is None else (after - before) / total * 1000
+
+
 class CpuMeter:
     """How much of the machine's CPU time went to other processes than ours (the benchmark,
     its naive interpreters, the workers and their children), from ``/proc`` (Linux only)."""
@@ -133,17 +160,11 @@ class CpuMeter:
         try:
             with open("/proc/stat", encoding="ascii") as stat:
                 user, nice, system, _idle, _wait, irq, soft = map(int, stat.readline().split()[1:8])
-            ours = 0.0
-            for pid in self._workers:  # with the children they reaped
-                with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                    ours += sum(int(f) for f in stat.read().rsplit(")", 1)[1].split()[11:15])
         except (OSError, ValueError):
             return None
-        mine = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-        return (
-            (user + nice + system + irq + soft) / self._tick,
-            ours / self._tick + sum(u.ru_utime + u.ru_stime for u in mine),
-        )
+        ours = our_cpu_seconds(self._workers)
+        busy = (user + nice + system + irq + soft) / self._tick
+        return None if ours is None else (busy, ours)
 
     def others(self) -> float | None:
         """Percent of all CPUs used by others since the meter started."""
@@ -202,6 +223,7 @@ def main() -> None:
         rss_100 = rss_kb(grader)
         others: list[float] = []
         faults: list[tuple[float, float]] = []
+        cpu: list[tuple[float, float]] = []  # CPU ms per grading, 2 clients: sandbox, naive
         for number in range(1, args.rounds + 1):
             meter = CpuMeter(info["pids"])
             before = page_faults(info["pids"])
@@ -209,12 +231,13 @@ def main() -> None:
             after = page_faults(info["pids"])
             if before and after:  # children still exiting are counted in a later round
                 faults.append(((after[0] - before[0]) / 500, (after[1] - before[1]) / 500))
-            runs = {
-                "sandbox 1": sandbox_1,
-                "sandbox n": measure("sandbox n", once, 2_000, n),
-                "naive 1": measure("naive 1", naive_once, max(1, args.naive // 2), 1),
-                "naive n": measure("naive n", naive_once, args.naive, n),
-            }
+            sandbox_n, sandbox_cpu = measure_cpu(info["pids"], "sandbox n", once, 2_000, n)
+            naive_1 = measure("naive 1", naive_once, max(1, args.naive // 2), 1)
+            naive_n, naive_cpu = measure_cpu(info["pids"], "naive n", naive_once, args.naive, n)
+            if sandbox_cpu and naive_cpu:
+                cpu.append((sandbox_cpu, naive_cpu))
+            runs = {"sandbox 1": sandbox_1, "sandbox n": sandbox_n, "naive 1": naive_1,
+                    "naive n": naive_n}  # fmt: skip
             rounds.append(runs)
             ratio = runs["sandbox n"].throughput / runs["naive n"].throughput
             busy = meter.others()
@@ -248,6 +271,11 @@ def main() -> None:
     print(f"\nsandbox vs naive, {n} clients: {median(speedup, 1, 'x')} the throughput,"
           f" {median(lower, 1, 'x')} lower p50;"
           f" 1 client: {median(lower_1, 1, 'x')} lower p50")  # fmt: skip
+    if cpu:
+        sandbox_ms, naive_ms = (statistics.median(c) for c in zip(*cpu, strict=True))
+        ratios = [naive / sandbox for sandbox, naive in cpu]
+        print(f"CPU per grading (all our processes, {n} clients): sandbox {sandbox_ms:.2f} ms,"
+              f" naive {naive_ms:.2f} ms: {median(ratios, 1, 'x')}")  # fmt: skip
     if faults:
         worker_faults, child_faults = (statistics.median(f) for f in zip(*faults, strict=True))
         print(f"page faults per grading (1 client): worker {worker_faults:.0f},"
