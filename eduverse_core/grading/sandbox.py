@@ -392,9 +392,10 @@ class SandboxGrader:
         }
         body = json.dumps(job, ensure_ascii=False).encode("utf-8", "surrogatepass")
         cap = 4 * limits.output_bytes + (1 << 20)  # what the child may send back
+        # [size of the rest][REQUEST header][the child's own frame: its size, the JSON]
         head = REQUEST.pack(math.ceil(limits.wall_seconds * 1000), cap)
-        frame = struct.pack(">II", REQUEST.size + 4 + len(body), len(body))
-        frame = frame[:4] + head + frame[4:] + body
+        child_frame = struct.pack(">I", len(body)) + body
+        frame = struct.pack(">I", len(head) + len(child_frame)) + head + child_frame
         if self._closed:
             return self._grader_error(request, started, "the grader is closed")
         worker = self._idle.get()

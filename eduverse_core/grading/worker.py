@@ -137,7 +137,7 @@ RESTORED_MODULES = (
 
 # Where CPython keeps a dictionary's version tag (PEP 509): after the object header (reference
 # count and type) and ``ma_used``, on 64-bit builds of 3.11-3.13. Every change to a dictionary
-# gives it a new, never reused tag. Checked at start-up (:func:`_tag_reader`); without it
+# gives it a new, never reused tag. Checked at start-up (:func:`_own_memory`); without it
 # every submission gets the full restore.
 DICT_TAG_OFFSET = 24
 MODE_OPTIMISTIC, MODE_RESTORE = b"O", b"R"  # the byte before a job: skip the restore or not
@@ -738,8 +738,8 @@ def prepare(config: Mapping[str, Any]) -> Context:
 @dataclass
 class _Kit:
     """What every child needs that does not depend on its job: built once in the zygote and
-    inherited through ``fork``. The zygote never touches it, so each child finds it as new;
-    building it per child cost ~150 copy-on-write faults of running the set-up code."""
+    inherited through ``fork``. The zygote never touches it, so each child finds it as new
+    (building it in each child cost ~40 copy-on-write faults of running the set-up code)."""
 
     module: types.ModuleType  # the learner's ``__main__``
     parts: list[str]  # what the learner's run printed
@@ -767,8 +767,8 @@ def _make_kit(ctx: Context) -> _Kit:
     module = types.ModuleType("__main__")
     ns = module.__dict__
     # The real builtins (with exit/quit): the learner may change them either way (``import
-    # builtins``), and the tests and the judge put the snapshot back before they rely on them.
-    # A copy would cost ~90 copy-on-write page faults (each reference count written).
+    # builtins``); the zygote checks them after the run, or the tests and the judge put the
+    # snapshot back first. A copy would cost ~90 copy-on-write faults (reference counts).
     ns["__builtins__"] = builtins.__dict__
     parts: list[str] = []
     counter: list[Any] = [0, False]
@@ -977,7 +977,7 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
             consume(snapshot.items())
 
     # The job, after one byte that says whether the zygote will check the watched namespaces
-    # (it keeps the pipe open until it has: see _Verdict).
+    # (then it answers on this pipe once the learner thread is over: see below).
     mode = stash["read"](job_fd, 1)
     raw = read_raw_frame(job_fd) if mode else None
     # The C scanner itself, not json.loads: its Python wrappers and the regular expression
@@ -1203,12 +1203,6 @@ def read_raw_frame(fd: int) -> bytes | None:
             return None
         data += rest
     return data
-
-
-def read_frame(fd: int) -> Any:
-    """One frame: a 4-byte big-endian length, then that much UTF-8 JSON. None on EOF."""
-    raw = read_raw_frame(fd)
-    return None if raw is None else json.loads(raw[4:])
 
 
 _encode_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call
