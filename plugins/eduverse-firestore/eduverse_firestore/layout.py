@@ -20,7 +20,7 @@ they sort by instant. ``data`` is exempt from indexing (``fieldOverrides``): it 
     keyed by student and joining another class replaces it — ``join_classroom``,
     ``leave_classroom``, ``delete_classroom``.
 ``questions/{id}``
-    ``id, class_id, student_id, created_at`` — ``add_question``, ``update_question``,
+    ``id, class_id, student_id, created_at, resolved`` — ``add_question``, ``update_question``,
     ``delete_classroom``.
 ``submissions/{id}``
     ``id, student_id, class_id, pack_id, at`` — ``record_submission``.
@@ -59,6 +59,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 from urllib.parse import unquote
 
@@ -77,6 +79,19 @@ RATE_LIMITS: Final = "rate_limits"
 PUBLISHED_PACKS: Final = "published_packs"
 PUBLISHED_PACK_PARTS: Final = "published_pack_parts"
 META: Final = "eduverse_meta"
+
+# The query fields of each collection of model records (see above), written from the model's
+# attributes of the same names next to ``data``, the model as JSON.
+QUERY_FIELDS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        USERS: ("id", "email", "role", "created_at"),
+        CLASSROOMS: ("id", "instructor_id", "invite_code", "created_at"),
+        MEMBERSHIPS: ("class_id", "user_id", "joined_at"),
+        QUESTIONS: ("id", "class_id", "student_id", "created_at", "resolved"),
+        SUBMISSIONS: ("id", "student_id", "class_id", "pack_id", "at"),
+        REFLECTIONS: ("student_id", "class_id", "pack_id", "week", "at"),
+    }
+)
 
 COLLECTIONS: Final = (
     USERS,

@@ -100,6 +100,7 @@ from .layout import (
     PROGRESS,
     PUBLISHED_PACK_PARTS,
     PUBLISHED_PACKS,
+    QUERY_FIELDS,
     QUESTIONS,
     RATE_LIMITS,
     REFLECTIONS,
@@ -433,7 +434,7 @@ class FirestoreStorage:
             if txn.get(user_ref).exists:
                 raise Conflict(f"user {user.id!r} already exists", code="id_taken")
             _require_email_free(txn.get(email_ref), user)
-            txn.create(user_ref, _user_fields(user))
+            txn.create(user_ref, _record_fields(USERS, user))
             txn.set(email_ref, {"user_id": user.id})
 
         self._transact(body, lock=[user_ref, email_ref])
@@ -459,7 +460,7 @@ class FirestoreStorage:
                 _require_email_free(guard, user)
                 txn.delete(self._doc(USER_EMAILS, current.email))
                 txn.set(email_ref, {"user_id": user.id})
-            txn.set(user_ref, _user_fields(user))
+            txn.set(user_ref, _record_fields(USERS, user))
 
         self._transact(body, lock=[user_ref, email_ref])
 
@@ -514,7 +515,7 @@ class FirestoreStorage:
             if txn.get(class_ref).exists:
                 raise Conflict(f"class {classroom.id!r} already exists", code="id_taken")
             _require_code_free(txn.get(code_ref), classroom.invite_code, classroom.id)
-            txn.create(class_ref, _classroom_fields(classroom))
+            txn.create(class_ref, _record_fields(CLASSROOMS, classroom))
             txn.set(code_ref, {"class_id": classroom.id})
 
         self._transact(body, lock=[class_ref, code_ref])
@@ -547,7 +548,7 @@ class FirestoreStorage:
             changed = Classroom.model_validate({**current.model_dump(), "invite_code": invite_code})
             txn.delete(self._doc(INVITE_CODES, current.invite_code))
             txn.set(code_ref, {"class_id": class_id})
-            txn.set(class_ref, _classroom_fields(changed))
+            txn.set(class_ref, _record_fields(CLASSROOMS, changed))
             return changed
 
         return self._transact(body, lock=[class_ref, code_ref])
@@ -596,7 +597,7 @@ class FirestoreStorage:
             if not txn.get(class_ref).exists:
                 raise NotFound(f"class {membership.class_id!r} not found")
             previous = txn.read(Membership, member_ref)
-            txn.set(member_ref, _membership_fields(membership))
+            txn.set(member_ref, _record_fields(MEMBERSHIPS, membership))
             return previous
 
         return self._transact(body, lock=[class_ref, member_ref])
@@ -627,7 +628,7 @@ class FirestoreStorage:
         ref = self._doc(QUESTIONS, question.id)
         with self._driver_errors():
             try:
-                ref.create(_question_fields(question))
+                ref.create(_record_fields(QUESTIONS, question))
             except google_errors.AlreadyExists:
                 raise Conflict(
                     f"question {question.id!r} already exists", code="id_taken"
@@ -643,7 +644,7 @@ class FirestoreStorage:
         ref = self._doc(QUESTIONS, question.id)
         with self._driver_errors():
             try:
-                ref.update(_question_fields(question))
+                ref.update(_record_fields(QUESTIONS, question))
             except google_errors.NotFound:
                 raise NotFound(f"question {question.id!r} not found") from None
         self.ops.add(writes=1)
@@ -692,7 +693,7 @@ class FirestoreStorage:
             if mutate_progress is not None:
                 changed = mutate_progress(progress)
                 progress = _store_progress(txn, progress_ref, log.student_id, log.pack_id, changed)
-            txn.create(log_ref, _submission_fields(log))
+            txn.create(log_ref, _record_fields(SUBMISSIONS, log))
             self._add_counters(txn, counters)
             return progress
 
@@ -738,7 +739,7 @@ class FirestoreStorage:
         def body(txn: _Txn) -> Reflection | None:
             previous = txn.read(Reflection, ref)
             changes = deltas(previous, reflection)
-            txn.set(ref, _reflection_fields(reflection))
+            txn.set(ref, _record_fields(REFLECTIONS, reflection))
             self._add_counters(txn, changes)
             return previous
 
@@ -1075,66 +1076,11 @@ def _store_progress(
     return Progress.model_validate_json(data)
 
 
-def _user_fields(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "role": user.role,
-        "created_at": user.created_at,
-        "data": user.model_dump_json(),
-    }
-
-
-def _classroom_fields(classroom: Classroom) -> dict[str, Any]:
-    return {
-        "id": classroom.id,
-        "instructor_id": classroom.instructor_id,
-        "invite_code": classroom.invite_code,
-        "created_at": classroom.created_at,
-        "data": classroom.model_dump_json(),
-    }
-
-
-def _membership_fields(membership: Membership) -> dict[str, Any]:
-    return {
-        "class_id": membership.class_id,
-        "user_id": membership.user_id,
-        "joined_at": membership.joined_at,
-        "data": membership.model_dump_json(),
-    }
-
-
-def _question_fields(question: Question) -> dict[str, Any]:
-    return {
-        "id": question.id,
-        "class_id": question.class_id,
-        "student_id": question.student_id,
-        "created_at": question.created_at,
-        "resolved": question.resolved,  # counted by question_summary
-        "data": question.model_dump_json(),
-    }
-
-
-def _submission_fields(log: SubmissionLog) -> dict[str, Any]:
-    return {
-        "id": log.id,
-        "student_id": log.student_id,
-        "class_id": log.class_id,
-        "pack_id": log.pack_id,
-        "at": log.at,
-        "data": log.model_dump_json(),
-    }
-
-
-def _reflection_fields(reflection: Reflection) -> dict[str, Any]:
-    return {
-        "student_id": reflection.student_id,
-        "class_id": reflection.class_id,
-        "pack_id": reflection.pack_id,
-        "week": reflection.week,
-        "at": reflection.at,
-        "data": reflection.model_dump_json(),
-    }
+def _record_fields(collection: str, record: BaseModel) -> dict[str, Any]:
+    """A model record's document: its query fields (:data:`QUERY_FIELDS`) and ``data``."""
+    fields = {name: getattr(record, name) for name in QUERY_FIELDS[collection]}
+    fields["data"] = record.model_dump_json()
+    return fields
 
 
 def _require_email_free(guard: DocumentSnapshot[DocumentReference], user: User) -> None:
