@@ -606,8 +606,8 @@ def _own_memory() -> int:
 
 
 def tampered(ctx: Context, memory_fd: int) -> bool:
-    """Whether a child changed any namespace the zygote watches (or cannot be read): its
-    verdict is then not used, and the job runs again with the full restore. A change made by
+    """Whether a child changed any namespace the zygote watches (or cannot be read): its run
+    is then not used, and the job runs again with the full restore. A change made by
     the zygote itself moves the baseline (so one surprise does not cost every job twice)."""
     tags = _read_tags(memory_fd, ctx.watched)
     if tags == ctx.baseline:

@@ -116,24 +116,19 @@ def solution(ev: Eduverse, week: int, position: int, track: str = "beginner") ->
     return str(getattr(cycle, track).solution)
 
 
+def api_submit(page: Page, token: str, week: int, position: int, code: str) -> dict:
+    """Submit ``code`` for a cycle of the bundled course (beginner track, English) through the
+    API, as the page's learner; the answer."""
+    body = {"pack_id": "logicore", "week": week, "cycle": position, "track": "beginner",
+            "code": code, "locale": "en"}  # fmt: skip
+    return call_api(page, "POST", "/api/submissions", token, body)
+
+
 def pass_cycles(page: Page, ev: Eduverse, week: int, positions: list[int]) -> None:
     """Pass cycles with their reference solutions through the API, as the page's learner."""
     token = page_token(page)
     for position in positions:
-        answer = call_api(
-            page,
-            "POST",
-            "/api/submissions",
-            token,
-            {
-                "pack_id": "logicore",
-                "week": week,
-                "cycle": position,
-                "track": "beginner",
-                "code": solution(ev, week, position),
-                "locale": "en",
-            },
-        )
+        answer = api_submit(page, token, week, position, solution(ev, week, position))
         assert answer["outcome"] == "passed", answer["message"]
 
 

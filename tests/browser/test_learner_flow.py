@@ -11,6 +11,7 @@ import re
 from browser_support import (
     LiveServer,
     PageFactory,
+    api_submit,
     call_api,
     instructor_with_class,
     page_token,
@@ -359,20 +360,7 @@ def test_unlocked_hints_come_back_after_the_browser_forgets_them(
     page = new_page(locale="en-GB")
     sign_up(page, "Forgetful Browser")
     token = page_token(page)
-    answer = call_api(
-        page,
-        "POST",
-        "/api/submissions",
-        token,
-        {
-            "pack_id": "logicore",
-            "week": 1,
-            "cycle": 1,
-            "track": "beginner",
-            "code": "print('no')",
-            "locale": "en",
-        },
-    )
+    answer = api_submit(page, token, 1, 1, "print('no')")
     assert answer["outcome"] != "passed" and answer["hints"], answer
     page.evaluate(
         "for (const key of Object.keys(localStorage))"
