@@ -7,7 +7,9 @@ an attack must cost the attacker their own attempt, never the server its health.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -511,6 +513,45 @@ def test_a_refusals_traceback_leads_to_no_grader_state(grader: SandboxGrader) ->
     # Only the hook's own frame: empty globals, and no function whose closure could be
     # rewritten (cell_contents) among its locals.
     assert (result.outcome, result.stdout) == (Outcome.PASSED, "['__builtins__']\n")
+    assert_healthy(grader)
+
+
+def test_the_hooks_locals_cannot_widen_what_it_allows(grader: SandboxGrader) -> None:
+    # The hook's locals are in a refusal's traceback: any container among them that the
+    # learner could change in place (its working directory, the folders it may read) is a way
+    # out. Widen every one, then try again to read and to write outside.
+    shared = Path(tempfile.mkdtemp(prefix="eduverse-test-"))
+    shared.chmod(0o777)  # the sandbox's uid may write here: only the hook stands in the way
+    outside = shared / "escaped.txt"
+    code = "\n".join(
+        [
+            f"wide = ('/', '/etc', {str(shared)!r})",
+            "try:",
+            "    open('/etc/hostname')",
+            "except PermissionError as exc:",
+            "    tb = exc.__traceback__",
+            "    while tb.tb_next is not None:",
+            "        tb = tb.tb_next",
+            "    for value in tb.tb_frame.f_locals.values():",
+            "        if isinstance(value, list):",
+            f"            value[:] = [{str(shared)!r}, wide, ()][: len(value)]",
+            "        if isinstance(value, dict):",
+            "            value.clear()",
+            "for attempt in (lambda: open('/etc/hostname').read(),",
+            f"                lambda: open({str(outside)!r}, 'w').write('x')):",
+            "    try:",
+            "        attempt()",
+            "        print('allowed')",
+            "    except PermissionError as exc:",
+            "        print('refused' if 'not allowed in the sandbox' in str(exc) else exc)",
+        ]
+    )
+    try:
+        result = grade(grader, code)
+        assert (result.outcome, result.stdout) == (Outcome.PASSED, "refused\nrefused\n")
+        assert not outside.exists()
+    finally:
+        shutil.rmtree(shared)
     assert_healthy(grader)
 
 

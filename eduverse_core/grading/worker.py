@@ -327,18 +327,22 @@ def _isolated(func: Callable[..., Any]) -> Callable[..., Any]:
 def _make_audit_hook(
     *,
     main_ident: int,
-    facts: list[Any],
     import_roots: tuple[str, ...],
     protected: frozenset[int],
     rules: Mapping[str, Any],
     tools: Mapping[str, Any],
-) -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[], bool]]:
-    """The hook that refuses dangerous operations in the learner's thread, and a function
-    telling the main thread whether a process was attempted.
+) -> tuple[
+    Callable[[str, tuple[Any, ...]], None], Callable[[], bool], Callable[[str, Any, Any], None]
+]:
+    """The hook that refuses dangerous operations in the learner's thread, a function
+    telling the main thread whether a process was attempted, and one that sets the child's
+    facts.
 
     Installed once, in the zygote, whose own (main-thread) events it lets through; each child
-    fills ``facts`` -- its working directory, the folders it may read, its two grader
-    descriptors -- before its learner thread starts.
+    sets its facts -- its working directory, the folders it may read, its two grader
+    descriptors -- before its learner thread starts. They are a tuple rebound by that setter,
+    never a container changed in place: the learner reads the hook's locals in a refusal's
+    traceback, and a list there could be rewritten (say, the working directory).
 
     Runs as a copy with *empty* globals (:data:`audit_hook_factory`): a refused operation
     raises from inside the hook, so the learner's traceback holds these frames, and their
@@ -360,6 +364,7 @@ def _make_audit_hook(
     # a function's __closure__ cells can be rewritten (``cell_contents``).
     files_written = 0
     process_attempted = False
+    facts: tuple[Any, ...] = (None, (), ())
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         nonlocal files_written, process_attempted
@@ -451,7 +456,11 @@ def _make_audit_hook(
     def processes_attempted() -> bool:
         return process_attempted
 
-    return hook, processes_attempted
+    def set_facts(workdir: str, read_roots: Any, grader_fds: Any) -> None:
+        nonlocal facts
+        facts = (workdir, read_roots, grader_fds)
+
+    return hook, processes_attempted, set_facts
 
 
 def _empty_globals(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -753,7 +762,7 @@ class _Kit:
     started: Any  # a lock, held: the learner thread releases it once running
     gate: Any  # a lock, held: the learner thread waits on it until the job is ready
     program: Any  # the learner thread's iterator (C objects only: see _make_kit)
-    facts: list[Any]  # the audit hook's per-child facts (workdir, read roots, descriptors)
+    set_facts: Callable[[str, Any, Any], None]  # the audit hook's per-child facts
     processes_attempted: Callable[[], bool]
 
 
@@ -812,10 +821,8 @@ def _make_kit(ctx: Context) -> _Kit:
         itertools.takewhile(partial(operator.is_, None), map(operator.call, inner)),
         map(operator.call, [partial(steps["collect"], record), ctx.stash["gc_disable"]]),
     )
-    facts: list[Any] = [None, (), ()]
-    hook, processes_attempted = audit_hook_factory(
+    hook, processes_attempted, set_facts = audit_hook_factory(
         main_ident=_thread.get_ident(),  # the zygote's, and so every child's, main thread
-        facts=facts,
         import_roots=ctx.import_roots,
         protected=ctx.protected,
         rules=AUDIT_RULES,
@@ -824,7 +831,7 @@ def _make_kit(ctx: Context) -> _Kit:
     sys.addaudithook(hook)
     return _Kit(
         module, parts, counter, streams, learner_box, tests_box, record, state, results,
-        started, gate, program, facts, processes_attempted,
+        started, gate, program, set_facts, processes_attempted,
     )  # fmt: skip
 
 
@@ -890,7 +897,7 @@ def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
     os.chdir(workdir)
     _drop_privileges(ctx.uid)
     # A real path already (a name in the zygote's realpath'd base): what the hook compares.
-    ctx.kit.facts[:] = [workdir, (workdir, *ctx.read_roots), keep]
+    ctx.kit.set_facts(workdir, (workdir, *ctx.read_roots), keep)
 
 
 class _Verdict:
