@@ -412,6 +412,57 @@ def test_changing_a_library_module_is_caught_and_graded_again(grader: SandboxGra
     assert_healthy(grader)
 
 
+def test_replacing_builtins_from_a_function_the_tests_call_is_not_a_pass(
+    grader: SandboxGrader,
+) -> None:
+    # The zygote sees the change and the job runs again with the restore; there the learner's
+    # function changes the builtins again, while the tests run: the judge sees that.
+    code = "import builtins\ndef answer():\n    builtins.len = lambda x: 3\n    return []\n"
+    result = grade(grader, code, "r = answer()\nassert len(r) == 3, 'three items'")
+    assert result.outcome is Outcome.ERROR, result
+    assert "changed Python's builtins or the test helpers" in result.message
+    code = "\n".join(
+        [
+            "import types",
+            "def answer():",
+            "    fake = types.SimpleNamespace(isclose=lambda *a, **k: True)",
+            "    close_enough.__globals__['math'] = fake",
+            "    return 5",
+        ]
+    )
+    result = grade(grader, code, "assert close_enough(answer(), 1.0), 'far off'")
+    assert result.outcome is Outcome.ERROR, result
+    assert_healthy(grader)
+
+
+def test_code_run_while_the_tests_are_prepared_cannot_swap_their_builtins(
+    grader: SandboxGrader,
+) -> None:
+    # Putting sys back drops the learner's object: its finalizer runs in the step that
+    # prepares the tests, reaches that step's frame and replaces what it finds there.
+    code = "\n".join(
+        [
+            "import sys, builtins",
+            "fake = dict(builtins.__dict__, len=lambda x: 3)",
+            "class Sly:",
+            "    def __del__(self):",
+            "        frame = sys._getframe(1)",
+            "        while frame is not None:",
+            "            for value in list(frame.f_locals.values()):",
+            "                if isinstance(value, dict) and 'builtins' in value:",
+            "                    value['builtins'] = fake",
+            "                    value['helpers'] = lambda *a: {'len': fake['len']}",
+            "            frame = frame.f_back",
+            "sys.sly = Sly()",
+            "def answer():",
+            "    return []",
+        ]
+    )
+    result = grade(grader, code, "assert len(answer()) == 3, 'three items'")
+    assert (result.outcome, result.message) == (Outcome.FAILED, "three items")
+    assert_healthy(grader)
+
+
 def test_tests_that_change_a_library_module_still_pass(grader: SandboxGrader) -> None:
     # The check cannot tell who changed a namespace: a test that does is graded twice (once
     # more with the restore), with the same verdict.

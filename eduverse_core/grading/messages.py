@@ -51,6 +51,12 @@ KO_EN: dict[str, tuple[str, str]] = {
         "프로그램이 채점기를 방해해서 결과를 인정할 수 없어요.",
         "Your program interfered with the grader, so the result cannot be accepted.",
     ),
+    "changed_during_tests": (
+        "테스트가 실행되는 동안 프로그램이 파이썬 내장 함수나 테스트 도우미를 바꿔서"
+        " 결과를 인정할 수 없어요.",
+        "Your code changed Python's builtins or the test helpers while the tests ran, so the"
+        " result cannot be accepted.",
+    ),
     "grader_error": (
         "채점기에 문제가 생겼어요. 이번 시도는 세지 않아요.",
         "The grader failed; this attempt does not count.",

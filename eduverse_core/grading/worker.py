@@ -277,28 +277,42 @@ def _run_held(box: list[Any], ns: dict[str, Any], _exec: Callable[..., Any] = ex
 def _prepare_tests(state: dict[str, Any]) -> None:
     """Between the learner's run and the tests: put back what the learner may have replaced
     (builtins, module namespaces, ``sys``), then bind the helpers afresh in the namespace.
-    Nothing to do when there are no tests ("just run it")."""
+    Nothing to do when there are no tests ("just run it").
+
+    Learner code can run in here -- a finalizer when a replaced object is dropped, the
+    ``__eq__`` of a key met in a lookup -- and find this frame (``f_back``). So everything is
+    read from ``state`` first, into locals (which such code can read, not rebind), and ``state``
+    is not read again: a builtins dictionary or helpers slipped into it come too late."""
     if not state["tests"]:
         return
-    for live, snap in state["restore"]:  # all of them, or those the zygote cannot check
+    restore, (sys_dict, sys_snap), lists = state["restore"], state["sys"], state["lists"]
+    (modules, modules_snap), module = state["modules"], state["module"]
+    test_out, test_err, stdin_text, make_stdin = (
+        state["test_out"], state["test_err"], state["stdin_text"], state["stdin_type"],
+    )  # fmt: skip
+    parts, ns, real_builtins, helpers = (
+        state["parts"],
+        state["ns"],
+        state["builtins"],
+        state["helpers"],
+    )
+    source, locale = state["source"], state["locale"]
+    for live, snap in restore:  # all of them, or those the zygote cannot check
         live.clear()
         live.update(snap)
-    sys_dict, sys_snap = state["sys"]
     for key in [k for k in sys_dict if k not in sys_snap]:
         del sys_dict[key]
     sys_dict.update(sys_snap)
-    for live_list, saved in state["lists"]:
+    for live_list, saved in lists:
         live_list[:] = saved
-    modules, modules_snap = state["modules"]
     modules.update(modules_snap)
-    modules["__main__"] = state["module"]
-    sys_dict["stdout"] = sys_dict["__stdout__"] = state["test_out"]
-    sys_dict["stderr"] = sys_dict["__stderr__"] = state["test_err"]
-    sys_dict["stdin"] = sys_dict["__stdin__"] = state["stdin"]()
-    stdout = "".join([p for p in state["parts"] if type(p) is str])
-    ns = state["ns"]
-    ns["__builtins__"] = state["builtins"]  # whatever the learner bound there
-    ns.update(state["helpers"](state["source"], stdout, state["locale"]))
+    modules["__main__"] = module
+    sys_dict["stdout"] = sys_dict["__stdout__"] = test_out
+    sys_dict["stderr"] = sys_dict["__stderr__"] = test_err
+    sys_dict["stdin"] = sys_dict["__stdin__"] = make_stdin(stdin_text)
+    stdout = "".join([p for p in parts if type(p) is str])
+    ns["__builtins__"] = real_builtins  # whatever the learner bound there
+    ns.update(helpers(source, stdout, locale))
 
 
 def _collect(record: list[BaseException]) -> tuple[tuple[BaseException, str], ...]:
@@ -512,6 +526,9 @@ class Context:
     watched: tuple[int, ...]
     baseline: tuple[int, ...]
     restore_unwatched: tuple[tuple[dict[Any, Any], Mapping[Any, Any]], ...]
+    # The builtins and the helpers' namespace with their snapshots: after a run with the
+    # restore, the judge checks that the tests left them as restored (see _Judge).
+    kept_during_tests: tuple[tuple[dict[Any, Any], Mapping[Any, Any]], ...]
     sys_snapshot: Mapping[str, Any]
     lists: tuple[tuple[list[Any], tuple[Any, ...]], ...]
     modules_snapshot: Mapping[str, Any]
@@ -685,11 +702,13 @@ def prepare(config: Mapping[str, Any]) -> Context:
     stash["read"] = os.read
     denied = {id(m) for n, m in sys.modules.items() if n.split(".")[0] in DENIED_MODULES}
     strip, restore = _snapshots(dangerous, denied)
-    restore.append((helpers.__dict__, helpers_snapshot))
+    helpers_pair = (helpers.__dict__, helpers_snapshot)
+    restore.append(helpers_pair)
     modules_snapshot = {n: sys.modules[n] for n in RESTORED_MODULES if n in sys.modules}
     builtins.exit = builtins.quit = capture_ns["exit"]
     builtins_snapshot = dict(builtins.__dict__)
-    restore.append((builtins.__dict__, types.MappingProxyType(builtins_snapshot)))
+    builtins_pair = (builtins.__dict__, types.MappingProxyType(builtins_snapshot))
+    restore.append(builtins_pair)
     # Namespaces the children's set-up leaves alone can be watched instead of restored.
     own_memory = _own_memory()
     stripped = {id(namespace) for namespace, _ in strip}
@@ -708,6 +727,7 @@ def prepare(config: Mapping[str, Any]) -> Context:
         watched=tuple(id(namespace) for namespace, _ in watched),
         baseline=(),
         restore_unwatched=tuple(p for p in restore if all(p is not w for w in watched)),
+        kept_during_tests=(builtins_pair, helpers_pair),
         own_memory=own_memory,
         sys_snapshot=types.MappingProxyType(sys_snapshot),
         lists=lists,
@@ -805,6 +825,7 @@ def _make_kit(ctx: Context) -> _Kit:
         "parts": parts,
         "ns": ns,
         "helpers": ctx.helpers,
+        "stdin_type": io.StringIO,
         "tests": False,  # the job fills in the rest
     }
     inner = [
@@ -1008,7 +1029,7 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
     ns["__file__"] = str(job.get("filename") or "main.py")
     state.update(
         tests=tests is not None,
-        stdin=partial(io.StringIO, stdin_text),
+        stdin_text=stdin_text,
         source=str(job["code"]),
         locale=str(job.get("locale", "en")),
     )
@@ -1055,6 +1076,8 @@ class _Judge:
     def __init__(self, ctx: Context, job: Mapping[str, Any], kit: _Kit, steps: int) -> None:
         record, counter, parts = kit.record, kit.counter, kit.parts
         self._dict = dict
+        self._type, self._str, self._len, self._missing = type, str, len, object()
+        self._kept_during_tests = ctx.kept_during_tests
         self._builtins, self._snapshot = builtins.__dict__, ctx.builtins_snapshot
         self._kept: list[Any] = []
         self._messages = ctx.messages
@@ -1070,7 +1093,10 @@ class _Judge:
         self, results: collections.deque[Any], restore_builtins: bool = True
     ) -> tuple[str, str, str]:
         """(outcome, message, stdout). ``restore_builtins`` False: the zygote found them
-        unchanged (restoring would write every page they are on)."""
+        unchanged (restoring would write every page they are on). True: this run had the
+        restore before the tests, so they could only have been changed while the tests ran --
+        by learner code the tests called; a pass is then not accepted."""
+        changed = restore_builtins and self._changed_during_tests()
         if restore_builtins:
             self._kept.append(self._dict(self._builtins))
             self._builtins.clear()
@@ -1096,12 +1122,27 @@ class _Judge:
         if limited is not None:
             return (*limited, stdout)
         if done == self._steps:
+            if changed:
+                return "error", self._msg("changed_during_tests"), stdout
             return "passed", "", stdout
         if done == 0:
             return (*self._learner_failure(failure), stdout)
         if done == 2 and failure is not None:  # the tests raised
             return (*self._test_failure(failure), stdout)
         return "error", self._msg("interfered"), stdout  # our own step failed: learner's doing
+
+    def _changed_during_tests(self) -> bool:
+        """Whether the builtins or the helpers' namespace differ from their snapshots. Runs
+        before the builtins are restored, so it looks up no name there, and it calls no
+        method of a learner object: exact ``str`` keys, values compared by identity."""
+        _type, _str, _len, missing = self._type, self._str, self._len, self._missing
+        for live, snapshot in self._kept_during_tests:
+            if _len(live) != _len(snapshot):
+                return True
+            for key, value in live.items():
+                if _type(key) is not _str or snapshot.get(key, missing) is not value:
+                    return True
+        return False
 
     def _msg(self, key: str, **values: object) -> str:
         return str(self._messages.message(key, self._locale, **values))
