@@ -712,6 +712,50 @@ def test_deep_recursion_is_an_error_with_its_line(grader: SandboxGrader) -> None
     assert_healthy(grader)
 
 
+def test_a_lowered_recursion_limit_does_not_reach_the_judge(grader: SandboxGrader) -> None:
+    # The learner's code runs in the thread that judges afterwards: a limit lowered as far as
+    # Python allows, or a deep recursion with a raised one, must still get a plain verdict.
+    lowest = "\n".join(
+        [
+            "import sys",
+            "print('hello')",
+            "depth = 1",
+            "while True:",
+            "    try:",
+            "        sys.setrecursionlimit(depth)",
+            "        break",
+            "    except RecursionError:",
+            "        depth += 1",
+        ]
+    )
+    result = grade(grader, lowest, GREETING_TEST)
+    assert (result.outcome, result.stdout) == (Outcome.PASSED, "hello\n")
+    deep = "import sys\nsys.setrecursionlimit(10**6)\ndef down(n):\n    return down(n + 1)\ndown(0)"
+    not_passed = (Outcome.ERROR, Outcome.LIMIT_EXCEEDED, Outcome.TIMEOUT)
+    assert grade(grader, deep, "assert True").outcome in not_passed
+    assert_healthy(grader)
+
+
+def test_no_signal_handler_can_be_installed(grader: SandboxGrader) -> None:
+    # A Python handler would run in the thread that judges, on a signal the learner's code
+    # arranged (an alarm, a timer): there is no way to install one (the signal module's
+    # function and the C one it wraps are both removed).
+    code = "\n".join(
+        [
+            "import signal, _signal",
+            "for module in (signal, _signal):",
+            "    try:",
+            "        module.signal(signal.SIGALRM, lambda *a: print('handler'))",
+            "        print('installed')",
+            "    except (AttributeError, ValueError):",
+            "        print('refused')",
+        ]
+    )
+    result = grade(grader, code, "assert True")
+    assert (result.outcome, result.stdout) == (Outcome.PASSED, "refused\nrefused\n")
+    assert_healthy(grader)
+
+
 def test_a_memory_bomb_is_limit_exceeded(grader: SandboxGrader) -> None:
     big = grade(grader, "x = bytearray(10 ** 10)\n", "assert True")
     assert big.outcome is Outcome.LIMIT_EXCEEDED

@@ -18,20 +18,25 @@ standard-library-only too). See SECURITY.md for the threat model; in short:
   deadline, checks the watched namespaces (:func:`tampered`), kills and reaps the child's
   process group and removes its working directory. It never runs learner code.
 * **Child** (one per job): new session, every descriptor closed but stdio and its job and
-  result pipes, a fresh empty working directory, an unprivileged uid when we are root, its
-  learner thread parked — all before the job arrives; then rlimits, compile, run, judge, exit.
-  Every page it writes is a copy-on-write fault (~3 us here), so it writes as little as it can.
-* **The verdict** travels on the result pipe, written by the child's *main* thread only. The
-  learner's code and the tests run in a second thread whose entry point is C code
-  (``deque.extend(map(operator.call, steps))``): no grader frame sits below the learner's
-  frames, and every step's result is appended by C to a deque that no Python object the
-  learner can reach refers to. The main thread decides the outcome from that deque (``None``
-  means "ran without raising") and writes it with a private reference to ``os.write``, with a
-  per-job nonce the server checks. So learner code can neither write a pass into the channel nor
-  make the main thread believe the tests returned normally when they raised.
+  result pipes, a fresh empty working directory, an unprivileged uid when we are root — all
+  before the job arrives; then rlimits, compile, run, judge, exit. Every page it writes is a
+  copy-on-write fault (~3 us here), so it writes as little as it can.
+* **The step loop**: the zygote serves from a thread whose entry point is C code
+  (``deque.extend(map(operator.call, steps))``) taking each step from a generator, and
+  ``os.fork`` is one of those steps. So a child starts with no Python frame on its stack; its
+  loop switches to the child's own generator (the zygote's stay parked), which yields the
+  child's step chain: the learner's code and the tests run in the child's only thread with no
+  grader frame below them, and with no thread of its own to start (a thread's start touches
+  much of the runtime: ~10 % of a grading).
+* **The verdict** travels on the result pipe, written by the child's generator once the chain is
+  over. Every step's result is appended by C to a deque that no Python object the learner can
+  reach refers to; the judge decides the outcome from that deque (``None`` means "ran without
+  raising") and writes it with a private reference to ``os.write``, with a per-job nonce the
+  server checks. So learner code can neither write a pass into the channel nor make the judge
+  believe the tests returned normally when they raised.
 
-What the child's second thread does can still be influenced by the learner's code, because the
-tests run in the learner's namespace by design (a returned object with a dishonest ``__eq__``,
+What the tests do can still be influenced by the learner's code, because they run in the
+learner's namespace by design (a returned object with a dishonest ``__eq__``,
 monkeypatched pure-Python library classes). That fools the *test code*, never the channel; test
 authors guard against it with ``type(x) is int``-style checks (docs/grading.md).
 """
@@ -58,12 +63,13 @@ import struct
 import sys
 import time
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NoReturn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+Step = Callable[[], Any]  # what the zygote's step loop calls (see main)
 TMP = "/tmp"  # where the zygote makes its folder (the server gives it no TMPDIR)
 
 # The zygote removes the descriptor functions of RAW_FD_FUNCTIONS from every module before its
@@ -141,7 +147,7 @@ RESTORED_MODULES = (
 # every submission gets the full restore.
 DICT_TAG_OFFSET = 24
 MODE_OPTIMISTIC, MODE_RESTORE = b"O", b"R"  # the byte before a job: skip the restore or not
-# In optimistic mode a child, once its learner thread is over, asks the zygote with an empty
+# In optimistic mode a child, once its step chain is over, asks the zygote with an empty
 # verdict frame whether the watched namespaces are as they were, and waits for CLEAN.
 CHECK_REQUEST, CLEAN = b"\0\0\0\0", b"C"
 
@@ -249,10 +255,10 @@ def exit(code=None):
 '''
 
 
-# -- the steps run in the learner thread ---------------------------------------------------
+# -- the steps of the child's chain --------------------------------------------------------
 # They are re-created with isolated globals (see ``_isolated``): learner frames can reach them
 # while they run (a finalizer, a ``__str__``), and must find nothing of the grader there. None
-# of them decides anything: the main thread judges from which steps returned ``None``.
+# of them decides anything: the judge decides from which steps returned ``None``.
 def _guarded(
     record: list[BaseException],
     fn: Callable[..., object],
@@ -317,7 +323,7 @@ def _prepare_tests(state: dict[str, Any]) -> None:
 
 def _collect(record: list[BaseException]) -> tuple[tuple[BaseException, str], ...]:
     """``str()`` of every exception raised, computed here because it may run learner code
-    (``__str__``), which must never run in the main thread."""
+    (``__str__``), which must never run while the judge decides."""
     texts = []
     for exc in record:
         try:
@@ -340,23 +346,27 @@ def _isolated(func: Callable[..., Any]) -> Callable[..., Any]:
 # -- the audit hook ------------------------------------------------------------------------
 def _make_audit_hook(
     *,
-    main_ident: int,
     import_roots: tuple[str, ...],
     protected: frozenset[int],
     rules: Mapping[str, Any],
     tools: Mapping[str, Any],
 ) -> tuple[
-    Callable[[str, tuple[Any, ...]], None], Callable[[], bool], Callable[[str, Any, Any], None]
+    Callable[[str, tuple[Any, ...]], None],
+    Callable[[], bool],
+    Callable[[str, Any, Any], None],
+    Callable[[bool], None],
 ]:
-    """The hook that refuses dangerous operations in the learner's thread, a function
-    telling the main thread whether a process was attempted, and one that sets the child's
-    facts.
+    """The hook that refuses dangerous operations while it is *armed*, a function telling
+    the judge whether a process was attempted, one that sets the child's facts and one that
+    arms and disarms the hook.
 
-    Installed once, in the zygote, whose own (main-thread) events it lets through; each child
-    sets its facts -- its working directory, the folders it may read, its two grader
-    descriptors -- before its learner thread starts. They are a tuple rebound by that setter,
-    never a container changed in place: the learner reads the hook's locals in a refusal's
-    traceback, and a list there could be rewritten (say, the working directory).
+    Installed once, in the zygote, where it stays disarmed: the zygote's own events pass. Each
+    child sets its facts -- its working directory, the folders it may read, its two grader
+    descriptors -- before its job arrives, and the child's step chain (C code) arms the hook
+    right before the learner's code and disarms it after the tests. Facts and flag are values
+    rebound by the setters, never containers changed in place: the learner reads the hook's
+    locals in a refusal's traceback, and a list there could be rewritten (say, the working
+    directory).
 
     Runs as a copy with *empty* globals (:data:`audit_hook_factory`): a refused operation
     raises from inside the hook, so the learner's traceback holds these frames, and their
@@ -368,7 +378,7 @@ def _make_audit_hook(
     _type, _str, _bytes, _int, _len, _id, _tuple = (
         tools[n] for n in ("type", "str", "bytes", "int", "len", "id", "tuple")
     )
-    _get_ident, _denied = tools["get_ident"], tools["PermissionError"]
+    _denied = tools["PermissionError"]
     process_events, forbidden = rules["process_events"], rules["forbidden_events"]
     prefixes, path_events = rules["forbidden_prefixes"], rules["path_events"]
     denied_modules, process_modules = rules["denied_modules"], rules["process_modules"]
@@ -379,10 +389,11 @@ def _make_audit_hook(
     files_written = 0
     process_attempted = False
     facts: tuple[Any, ...] = (None, (), ())
+    armed = False
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         nonlocal files_written, process_attempted
-        if _get_ident() == main_ident:
+        if not armed:
             return
         workdir, read_roots, grader_fds = facts
         write_roots = (workdir,)
@@ -474,7 +485,11 @@ def _make_audit_hook(
         nonlocal facts
         facts = (workdir, read_roots, grader_fds)
 
-    return hook, processes_attempted, set_facts
+    def set_armed(flag: bool) -> None:
+        nonlocal armed
+        armed = flag
+
+    return hook, processes_attempted, set_facts, set_armed
 
 
 def _empty_globals(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -504,7 +519,6 @@ AUDIT_TOOLS: Mapping[str, Any] = types.MappingProxyType(
         "len": len,
         "id": id,
         "tuple": tuple,
-        "get_ident": _thread.get_ident,
         "PermissionError": PermissionError,
     }
 )
@@ -692,9 +706,12 @@ def prepare(config: Mapping[str, Any]) -> Context:
     os.environ["HOME"] = os.environ["TMPDIR"] = "."
 
     stash: dict[str, Any] = {n: getattr(os, n) for n in RAW_FD_FUNCTIONS if hasattr(os, n)}
-    # Threads too: RLIMIT_NPROC does not bind root, and a second learner thread could still
-    # be running while the main thread judges.
+    # Threads too: RLIMIT_NPROC does not bind root, and a learner thread could still be
+    # running while the judge decides. And Python signal handlers: the learner's code runs in
+    # the child's main thread, where a handler would run while the judge decides.
     stash["start_new_thread"] = _thread.start_new_thread
+    stash["signal"] = signal.signal
+    stash["_signal"] = sys.modules["_signal"].signal  # what that wraps, in C
     dangerous = {id(v) for v in stash.values()}
     dangerous |= {id(getattr(signal, n)) for n in RAW_FD_FUNCTIONS if hasattr(signal, n)}
     stash["_exit"] = os._exit
@@ -751,7 +768,9 @@ def prepare(config: Mapping[str, Any]) -> Context:
     # Process-wide settings every child would otherwise make for itself.
     _reset_signals(_signal_plan())
     os.umask(0o077)  # the zygote's own folders have explicit modes
-    _thread.stack_size(16 << 20)  # the learner thread's: deep recursion fails cleanly
+    _thread.stack_size(
+        16 << 20
+    )  # the serving thread's, so each child's: deep recursion fails cleanly
     context.kit = _make_kit(context)
     # Everything allocated so far is shared read-only with the children: keep the collector
     # off it, so a child's first collection does not touch (and copy) every page.
@@ -778,10 +797,8 @@ class _Kit:
     tests_box: list[Any]  # the tests' code object
     record: list[BaseException]  # every exception a step raised
     state: dict[str, Any]  # what the step between the two phases puts back (_prepare_tests)
-    results: collections.deque[Any]  # filled by the learner thread, read by the judge
-    started: Any  # a lock, held: the learner thread releases it once running
-    gate: Any  # a lock, held: the learner thread waits on it until the job is ready
-    program: Any  # the learner thread's iterator (C objects only: see _make_kit)
+    results: collections.deque[Any]  # filled by the step chain, read by the judge
+    program: Any  # the step chain: an iterator of C objects only (see _make_kit)
     set_facts: Callable[[str, Any, Any], None]  # the audit hook's per-child facts
     processes_attempted: Callable[[], bool]
 
@@ -789,9 +806,10 @@ class _Kit:
 def _make_kit(ctx: Context) -> _Kit:
     """Build the child kit and install the audit hook (in the zygote, once).
 
-    The learner thread runs C code that calls each step and appends its result to
-    ``results``; ``takewhile`` stops at the first step that did not return None. Only these C
-    objects (unreachable from Python) refer to ``results`` and to the test code's box.
+    The step chain is C code that arms the audit hook, calls each step and appends its
+    result to ``results`` (``takewhile`` stops at the first step that did not return None),
+    turns the collector off and disarms the hook. Only these C objects (unreachable from
+    Python) refer to ``results`` and to the test code's box.
     """
     module = types.ModuleType("__main__")
     ns = module.__dict__
@@ -833,26 +851,31 @@ def _make_kit(ctx: Context) -> _Kit:
         partial(guarded, record, steps["prepare"], state),
         partial(guarded, record, run_held, tests_box, ns),
     ]
-    results: collections.deque[Any] = collections.deque()
-    started, gate = _thread.allocate_lock(), _thread.allocate_lock()
-    started.acquire()
-    gate.acquire()
-    program = itertools.chain(
-        map(operator.call, [_thread._set_sentinel, started.release, gate.acquire]),  # type: ignore[attr-defined]
-        itertools.takewhile(partial(operator.is_, None), map(operator.call, inner)),
-        map(operator.call, [partial(steps["collect"], record), ctx.stash["gc_disable"]]),
-    )
-    hook, processes_attempted, set_facts = audit_hook_factory(
-        main_ident=_thread.get_ident(),  # the zygote's, and so every child's, main thread
+    hook, processes_attempted, set_facts, set_armed = audit_hook_factory(
         import_roots=ctx.import_roots,
         protected=ctx.protected,
         rules=AUDIT_RULES,
         tools=AUDIT_TOOLS,
     )
+    results: collections.deque[Any] = collections.deque()
+    program = itertools.chain(
+        map(operator.call, [partial(set_armed, True)]),
+        itertools.takewhile(partial(operator.is_, None), map(operator.call, inner)),
+        map(
+            operator.call,
+            [
+                partial(steps["collect"], record),
+                # Before this generator resumes: a limit the learner lowered would fail it.
+                partial(sys.setrecursionlimit, sys.getrecursionlimit()),
+                ctx.stash["gc_disable"],
+                partial(set_armed, False),
+            ],
+        ),
+    )
     sys.addaudithook(hook)
     return _Kit(
         module, parts, counter, streams, learner_box, tests_box, record, state, results,
-        started, gate, program, set_facts, processes_attempted,
+        program, set_facts, processes_attempted,
     )  # fmt: skip
 
 
@@ -879,11 +902,11 @@ def _drop_privileges(uid: int | None) -> None:
 
 def _signal_plan() -> tuple[tuple[int, Any], ...]:
     """What to change so that every standard signal has its default action, no Python
-    handler: nothing may run Python code in a child's main thread while it waits (a handler
-    would run there on a signal the learner sends itself). SIGPIPE and SIGXFSZ stay ignored
-    (EPIPE/EFBIG instead of dying). Applied to the zygote itself (its own session: no terminal
-    sends it anything), so children inherit it: only the few that differ (SIGINT, and whatever
-    the server ignored), instead of all 29."""
+    handler: nothing may run Python code in a child while its judge decides (a handler would
+    run there on a signal the learner's code arranged; ``signal.signal`` is removed too).
+    SIGPIPE and SIGXFSZ stay ignored (EPIPE/EFBIG instead of dying). Applied to the zygote
+    itself (its own session: no terminal sends it anything), so children inherit it: only the
+    few that differ (SIGINT, and whatever the server ignored), instead of all 29."""
     plan = []
     for number in range(1, 32):  # the standard signals; real-time ones have no handlers
         if number in (signal.SIGKILL, signal.SIGSTOP):
@@ -922,7 +945,7 @@ def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
 
 
 class _Verdict:
-    """Writes the one verdict and exits, from the main thread, with private references."""
+    """Writes the one verdict and exits, from the judge, with private references."""
 
     def __init__(self, stash: Mapping[str, Any], fd: int, nonce: str, output_limit: int) -> None:
         self._write = stash["write"]
@@ -968,19 +991,32 @@ def _compile_or_report(ctx: Context, job: Mapping[str, Any], verdict: _Verdict) 
     return learner_code, tests
 
 
-def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoReturn:
-    """Isolate this process and prepare everything, wait for the job, run it, write the
-    verdict, exit.
+def _child(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Iterator[Step]:
+    """The generator a child's step loop takes its steps from: :func:`_child_steps`, and the
+    process ends whatever way that ends (an exception, or being closed)."""
+    try:
+        yield from _child_steps(ctx, job_fd, result_fd, workdir)
+    finally:
+        ctx.stash["_exit"](EXIT_NO_VERDICT)
+
+
+def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Iterator[Step]:
+    """The child's own part, driven by the step loop (see :func:`main`): isolate this
+    process and prepare everything, wait for the job, *yield* the step chain that runs the
+    learner's code and the tests, then judge, write the verdict and exit.
 
     Everything that does not depend on the job is done before the job arrives, while the
     previous submission is still being answered -- most of it once, in the zygote (the
     stripped modules, the audit hook, signals, stdio, the kit), the rest here (session,
-    descriptors, folder, uid, the learner thread parked at its gate): on the critical path
-    remain only compiling, running and judging.
+    descriptors, folder, uid): on the critical path remain only compiling, running and
+    judging.
 
-    Runs in the forked child's main thread, which never runs learner code: everything it needs
-    after the learner's thread has run is bound to locals first, and it never drops the last
-    reference to a learner object (a finalizer would run here).
+    While the yielded chain runs, this generator is suspended: the learner's frames sit on C
+    code alone (no grader frame below them to walk to). When it resumes, learner code has run
+    in this same thread, so everything needed afterwards is bound to locals first, and it
+    never drops the last reference to a learner object (a finalizer would run here). The
+    chain's last steps (C) have put the recursion limit back, turned the collector off and
+    disarmed the audit hook.
     """
     stash, kit = ctx.stash, ctx.kit
     _isolate_process(ctx, (job_fd, result_fd), workdir)
@@ -988,14 +1024,8 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
     sys.stdout = sys.__stdout__ = out  # type: ignore[misc]
     sys.stderr = sys.__stderr__ = err  # type: ignore[misc]
     state, ns, results = kit.state, kit.module.__dict__, kit.results
-
-    # Start the learner thread (parked at the gate).
     sys.modules["__main__"] = kit.module
-    stash["start_new_thread"](results.extend, (kit.program,))
-    kit.started.acquire()
-    sentinel = results[0]
-    sentinel.acquire()  # taken here; the interpreter releases it when the thread's state goes
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # after our thread: no more, of any kind
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no processes or threads, of any kind
     # Unless the job is here already: write (so copy) now the pages the restore before the
     # tests will write, every name and value of the snapshots not watched (none, when the
     # zygote can read version tags), off the job's critical path. (C loops over our own.)
@@ -1005,7 +1035,7 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
             consume(snapshot.items())
 
     # The job, after one byte that says whether the zygote will check the watched namespaces
-    # (then it answers on this pipe once the learner thread is over: see below).
+    # (then it answers on this pipe once the step chain is over: see below).
     mode = stash["read"](job_fd, 1)
     raw = read_raw_frame(job_fd) if mode else None
     # The C scanner itself, not json.loads: its Python wrappers and the regular expression
@@ -1039,9 +1069,7 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
     # which calloc()s it untouched, rather than a bytearray that memset()s 64 fresh pages.
     ballast = bytes(1 << 18)
 
-    kit.gate.release()
-    sentinel.acquire()
-    stash["gc_disable"]()
+    yield partial(results.extend, kit.program)
     if optimistic:
         # Before any code that looks up a builtin: the zygote checks the watched namespaces
         # (builtins among them). Unchanged: judge with them as they are. Changed: the zygote
@@ -1058,13 +1086,13 @@ def _child_main(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> NoRe
 
 
 class _Judge:
-    """Decides the outcome in the main thread, from the results deque alone.
+    """Decides the outcome once the step chain is over, from the results deque alone.
 
     Builtins are restored first unless the zygote found them unchanged (learner code may have
     replaced them, and this class's code looks names up there), keeping the replaced objects
     alive so no finalizer runs here. The exceptions are read through base-class descriptors
     (C code, bound once here), never through methods a learner class could override; their
-    ``str()`` was computed in the learner thread.
+    ``str()`` was computed in the chain (the collect step).
     """
 
     _tb_of = BaseException.__dict__["__traceback__"].__get__
@@ -1103,7 +1131,7 @@ class _Judge:
             self._builtins.update(self._snapshot)
         parts = self._parts
         stdout = "".join([p for p in parts if type(p) is str])
-        prefix = 3  # sentinel, started.release, gate.acquire
+        prefix = 1  # arming the audit hook
         done = 0  # how many steps returned None
         while (
             done < self._steps and len(results) > prefix + done and results[prefix + done] is None
@@ -1351,26 +1379,62 @@ class _Spare:
     watch: _Watch | None = None
 
 
-def fork_spare(ctx: Context) -> _Spare:
+def _fork() -> int | OSError:
+    """``os.fork()`` for the step loop, which must not see an exception (it would end it)."""
+    try:
+        return os.fork()
+    except OSError as exc:
+        return exc
+
+
+@dataclass
+class _Loop:
+    """The step loop's state (see :func:`main`): the generator it takes its steps from
+    (``source[0]``: the zygote's :func:`serve`, or in a child the child's own) and where the
+    results of the steps go."""
+
+    source: list[Iterator[Step]] = field(default_factory=list)
+    results: collections.deque[Any] = field(default_factory=collections.deque)
+
+    def steps(self) -> Iterator[Step]:
+        """``next(source[0])``, again and again, in C: the loop adds no Python frame."""
+        return map(next, map(operator.itemgetter(0), itertools.repeat(self.source)))
+
+
+def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
     """Fork the next child now, so that a job costs neither the fork nor the isolation. Its
     folder has an unguessable name in a folder others may enter but not list, made with one
-    ``mkdir`` (``tempfile.mkdtemp`` costs ~50 us of Python for the same)."""
+    ``mkdir`` (``tempfile.mkdtemp`` costs ~50 us of Python for the same).
+
+    The fork itself is yielded to the step loop (its result comes back in ``loop.results``).
+    In the child, the loop then takes its steps from the child's own generator: the zygote's
+    generators, this one among them, stay parked there -- never resumed, never finalised --
+    so no zygote code runs in a child and the learner's frames sit on C code alone."""
     workdir = f"{ctx.base}/job-{os.urandom(8).hex()}"
     os.mkdir(workdir, 0o700)
-    if ctx.uid is not None:
-        os.chown(workdir, ctx.uid, ctx.uid)
-    job_r, job_w = os.pipe()
-    result_r, result_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the zygote's loop
-        try:
-            ctx.stash["close"](job_w)
-            ctx.stash["close"](result_r)
-            _child_main(ctx, job_r, result_w, workdir)
-        finally:
-            ctx.stash["_exit"](EXIT_NO_VERDICT)
+    try:
+        if ctx.uid is not None:
+            os.chown(workdir, ctx.uid, ctx.uid)
+        job_r, job_w = os.pipe()
+        result_r, result_w = os.pipe()
+    except OSError:
+        os.rmdir(workdir)
+        raise
+    yield _fork
+    pid = loop.results.pop()
+    if pid == 0:  # the child
+        ctx.stash["close"](job_w)
+        ctx.stash["close"](result_r)
+        loop.source[:0] = [_child(ctx, job_r, result_w, workdir)]  # the zygote's stays at 1
+        yield loop.results.clear  # the last step taken from the zygote's generators
+        ctx.stash["_exit"](EXIT_NO_VERDICT)  # (never resumed)
     _os_close(job_r)
     _os_close(result_w)
+    if isinstance(pid, OSError):
+        _os_close(job_w)
+        _os_close(result_r)
+        os.rmdir(workdir)
+        raise pid
     memory_fd = -1
     if ctx.watched:  # opened now, while the child is still ours to inspect whatever its uid
         try:  # noqa: SIM105 - not contextlib.suppress: see _reap
@@ -1408,8 +1472,8 @@ def run_job(
     cap: int,
     ctx: Context,
     restore: bool = False,
-    meanwhile: Callable[[], None] = lambda: None,
-) -> tuple[int, int, int, bytes] | None:
+    meanwhile: Callable[[], Iterator[Step]] = lambda: iter(()),
+) -> Generator[Step, None, tuple[int, int, int, bytes] | None]:
     """Hand ``job`` (the child's frame) to ``spare`` and watch it for ``wall`` seconds, taking
     at most ``cap`` bytes. What was seen -- flags (``SAW_*``), exit status, CPU microseconds,
     the child's bytes -- for the server to judge; or None when the learner's code changed a
@@ -1421,7 +1485,7 @@ def run_job(
     data = memoryview((MODE_OPTIMISTIC if check else MODE_RESTORE) + job)
     while len(data):  # blocks while the child reads: the pipe holds 64 KiB
         data = data[_os_write(spare.job_fd, data) :]
-    meanwhile()
+    yield from meanwhile()
     left = wall - (time.monotonic() - started)
     spare.watch = watch = _watch(spare.pid, spare.result_fd, left, cap)
     if check and watch.complete and watch.data == CHECK_REQUEST:
@@ -1454,21 +1518,24 @@ class _Spares:
     job's critical path. When the zygote is idle it waits for them all.
     """
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, loop: _Loop) -> None:
         self._ctx = ctx
+        self._loop = loop
         self._next: _Spare | None = None
         self._used: list[_Spare] = []
 
-    def take(self) -> _Spare:
-        spare, self._next = self._next or fork_spare(self._ctx), None
+    def take(self) -> Generator[Step, None, _Spare]:
+        spare, self._next = self._next, None
+        if spare is None:
+            spare = yield from fork_spare(self._ctx, self._loop)
         return spare
 
-    def prepare_next(self, wait: bool = False) -> None:
+    def prepare_next(self, wait: bool = False) -> Iterator[Step]:
         """Fork the next spare if there is none, and reap the used children that have exited
         (all of them, waiting, with ``wait``; never more than a few are left waiting)."""
         if self._next is None:
             try:
-                self._next = fork_spare(self._ctx)
+                self._next = yield from fork_spare(self._ctx, self._loop)
             except OSError:  # no memory or pids right now: fork on demand instead
                 self._next = None
         wait = wait or len(self._used) > 2
@@ -1529,11 +1596,12 @@ def _stdlib_readable(ctx: Context) -> bool:
     return True
 
 
-def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
+def serve(ctx: Context, fd_in: int, fd_out: int, loop: _Loop) -> Iterator[Step]:
     """Answer requests until the server closes our pipe. Each is a :data:`REQUEST` header and
     the child's job frame, each answer a :data:`REPLY` header and the child's bytes: the
     zygote reads no JSON and judges nothing per job (the server does), so what it writes --
-    each page of it a copy-on-write fault after every fork -- stays small."""
+    each page of it a copy-on-write fault after every fork -- stays small. A generator: it
+    yields each fork to the step loop (see :func:`main`)."""
 
     def send(frame: bytes) -> None:
         data = memoryview(frame)
@@ -1551,33 +1619,34 @@ def serve(ctx: Context, fd_in: int, fd_out: int) -> None:
         "watched": len(ctx.watched),
     }
     send(encode_frame(ready))
-    spares = _Spares(ctx)
-    spares.prepare_next()
+    spares = _Spares(ctx, loop)
+    yield from spares.prepare_next()
     try:
         while (raw := read_raw_frame(fd_in)) is not None:
             wall_ms, cap = REQUEST.unpack_from(raw, 4)
             job = raw[4 + REQUEST.size :]
-            flags, status, cpu_us, data = _answer(spares, job, wall_ms / 1000, cap, ctx)
+            answer = yield from _answer(spares, job, wall_ms / 1000, cap, ctx)
+            flags, status, cpu_us, data = answer
             header = struct.pack(">I", REPLY.size + len(data)) + REPLY.pack(flags, status, cpu_us)
             send(header + data)
             # Idle for a moment: reap the last child and remove its folder now rather than
             # during the next job (back-to-back requests keep that off their critical path).
             if not select.select([fd_in], [], [], IDLE_CLEANUP_SECONDS)[0]:
-                spares.prepare_next(wait=True)
+                yield from spares.prepare_next(wait=True)
     finally:
         spares.close()
 
 
 def _answer(
     spares: _Spares, job: bytes, wall: float, cap: int, ctx: Context
-) -> tuple[int, int, int, bytes]:
+) -> Generator[Step, None, tuple[int, int, int, bytes]]:
     """Run one job: without the restore first, again with it when the learner's code changed a
     watched namespace; a spare killed from outside while waiting is replaced once."""
     restore, died = False, 0
     while True:
-        spare = spares.take()
+        spare = yield from spares.take()
         try:
-            seen = run_job(spare, job, wall, cap, ctx, restore, spares.prepare_next)
+            seen = yield from run_job(spare, job, wall, cap, ctx, restore, spares.prepare_next)
             if seen is not None:
                 return (seen[0] | SAW_RESTORED, *seen[1:]) if restore else seen
             restore = True
@@ -1622,8 +1691,23 @@ def main(argv: list[str]) -> int:
     # Every child would strip these itself: do it once (our own code keeps private references).
     for namespace, key in ctx.strip:
         namespace.pop(key, None)
+    # The step loop: a second thread whose entry point is C code calls what ``serve`` yields
+    # -- ``os.fork`` among them -- so a child starts in a thread with no Python frame below
+    # the loop. There the loop switches to the child's own generator (see fork_spare), which
+    # yields its step chain: the learner's code runs in the child's only thread, on C frames
+    # alone, with no thread of its own to start.
+    loop = _Loop()
+    loop.source.append(serve(ctx, fd_in, fd_out, loop))
+    finished = _thread.allocate_lock()
+    finished.acquire()
+    steps = itertools.chain(loop.steps(), [finished.release])
     try:
-        serve(ctx, fd_in, fd_out)
+        ctx.stash["start_new_thread"](loop.results.extend, (map(operator.call, steps),))
+        # Until the loop ends: the server closed our pipe, or our bug (its traceback is on
+        # stderr) ended the thread.
+        while not finished.acquire(timeout=1.0):
+            if not _thread._count():
+                return 1
     finally:
         _remove_tree(ctx.base)
     return 0
