@@ -15,8 +15,8 @@ standard-library-only too). See SECURITY.md for the threat model; in short:
   parses and judges it). It keeps one *spare* child forked ahead: while a job runs it forks the
   next spare and reaps children that have exited (without waiting for one still tearing down
   its memory), so neither is on a job's critical path. It watches each job with a wall-clock
-  deadline, checks the watched namespaces (:func:`tampered`), kills and reaps the child's
-  process group and removes its working directory. It never runs learner code.
+  deadline, kills and reaps the child's process group and removes its working directory. It
+  never runs learner code.
 * **Child** (one per job): new session, every descriptor closed but stdio and its job and
   result pipes, a fresh empty working directory, an unprivileged uid when we are root — all
   before the job arrives; then rlimits, compile, run, judge, exit. Every page it writes is a
@@ -132,8 +132,8 @@ RAW_FD_FUNCTIONS = (
 _IMP_REMOVED = ("create_builtin",)  # re-creating ``posix`` would bring the writers back
 
 # Namespaces the tests must see as the zygote left them: these modules, the helpers' own module
-# and the builtins. The zygote checks them after a job (version tags, :func:`tampered`) and
-# only then, if one changed, has the job graded again with them restored before the tests:
+# and the builtins. The child checks them after its run (version tags: _Judge.watched_unchanged)
+# and only if one changed is the job graded again, with them restored before the tests:
 # restoring them every time costs ~400 copy-on-write faults (~1 ms). Other modules are neither
 # checked nor restored; docs/grading.md tells test authors to stay with these.
 RESTORED_MODULES = (
@@ -147,9 +147,9 @@ RESTORED_MODULES = (
 # every submission gets the full restore.
 DICT_TAG_OFFSET = 24
 MODE_OPTIMISTIC, MODE_RESTORE = b"O", b"R"  # the byte before a job: skip the restore or not
-# In optimistic mode a child, once its step chain is over, asks the zygote with an empty
-# verdict frame whether the watched namespaces are as they were, and waits for CLEAN.
-CHECK_REQUEST, CLEAN = b"\0\0\0\0", b"C"
+# In optimistic mode a child whose step chain changed a watched namespace sends this (an empty
+# frame) instead of a verdict: the zygote then grades the job again, with the restore.
+TAMPERED = b"\0\0\0\0"
 
 PROCESS_MODULES = frozenset({"subprocess", "_posixsubprocess", "multiprocessing", "pty"})
 PROCESS_EVENTS = frozenset(
@@ -535,8 +535,9 @@ class Context:
     stash: dict[str, Any]
     strip: tuple[tuple[dict[Any, Any], str], ...]
     restore: tuple[tuple[dict[Any, Any], Mapping[Any, Any]], ...]
-    # The namespaces of ``restore`` whose changes the zygote sees (their addresses and version
-    # tags, see :func:`tampered`): a job may skip restoring them. The rest is always restored.
+    # The namespaces of ``restore`` whose changes a child sees (their addresses and version
+    # tags: _Judge.watched_unchanged): a job may skip restoring them. The rest is always
+    # restored.
     watched: tuple[int, ...]
     baseline: tuple[int, ...]
     restore_unwatched: tuple[tuple[dict[Any, Any], Mapping[Any, Any]], ...]
@@ -645,17 +646,13 @@ def _own_memory() -> int:
     return fd
 
 
-def tampered(ctx: Context, memory_fd: int) -> bool:
-    """Whether a child changed any namespace the zygote watches (or cannot be read): its run
-    is then not used, and the job runs again with the full restore. A change made by
-    the zygote itself moves the baseline (so one surprise does not cost every job twice)."""
-    tags = _read_tags(memory_fd, ctx.watched)
-    if tags == ctx.baseline:
-        return False
+def move_baseline(ctx: Context) -> None:
+    """After a child reported a changed namespace: if the zygote itself changed one (its own
+    tags differ from the baseline), the baseline moves, so one surprise does not cost every
+    job twice."""
     own = _read_tags(ctx.own_memory, ctx.watched)
     if own is not None:
         ctx.baseline = own
-    return True
 
 
 def _hidden_names() -> tuple[str, ...]:
@@ -717,6 +714,7 @@ def prepare(config: Mapping[str, Any]) -> Context:
     stash["_exit"] = os._exit
     stash["gc_disable"] = gc.disable
     stash["read"] = os.read
+    stash["pread"] = os.pread
     denied = {id(m) for n, m in sys.modules.items() if n.split(".")[0] in DENIED_MODULES}
     strip, restore = _snapshots(dangerous, denied)
     helpers_pair = (helpers.__dict__, helpers_snapshot)
@@ -928,20 +926,24 @@ def _reset_signals(plan: tuple[tuple[int, Any], ...]) -> None:
             signal.signal(number, handler)
 
 
-def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> None:
+def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> int:
     """New session, no inherited descriptor but ``keep`` (and stdio, on /dev/null already in
     the zygote, as are the signal dispositions and the umask), its own folder and uid. Done
-    while the child waits for its job, so none of it is on the critical path."""
+    while the child waits for its job, so none of it is on the critical path. Returns a
+    read-only descriptor on this process's memory, for the version tags (-1 when the zygote
+    found them unreadable): opened before the uid changes, after which it could not be."""
     stash = ctx.stash
     os.setsid()
     low, high = sorted(keep)
     stash["closerange"](3, low)
     stash["closerange"](low + 1, high)
     stash["closerange"](high + 1, 1 << 16)
+    memory = os.open("/proc/self/mem", os.O_RDONLY | os.O_CLOEXEC) if ctx.watched else -1
     os.chdir(workdir)
     _drop_privileges(ctx.uid)
     # A real path already (a name in the zygote's realpath'd base): what the hook compares.
-    ctx.kit.set_facts(workdir, (workdir, *ctx.read_roots), keep)
+    ctx.kit.set_facts(workdir, (workdir, *ctx.read_roots), (*keep, memory))
+    return memory
 
 
 class _Verdict:
@@ -1019,7 +1021,7 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
     disarmed the audit hook.
     """
     stash, kit = ctx.stash, ctx.kit
-    _isolate_process(ctx, (job_fd, result_fd), workdir)
+    memory = _isolate_process(ctx, (job_fd, result_fd), workdir)
     out, err, test_out, test_err = kit.streams
     sys.stdout = sys.__stdout__ = out  # type: ignore[misc]
     sys.stderr = sys.__stderr__ = err  # type: ignore[misc]
@@ -1070,13 +1072,12 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
     ballast = bytes(1 << 18)
 
     yield partial(results.extend, kit.program)
-    if optimistic:
-        # Before any code that looks up a builtin: the zygote checks the watched namespaces
-        # (builtins among them). Unchanged: judge with them as they are. Changed: the zygote
-        # grades the job again with the restore and closes our job pipe; we stop here.
-        stash["write"](result_fd, CHECK_REQUEST)
-        if stash["read"](job_fd, 1) != CLEAN:
-            stash["_exit"](0)
+    if optimistic and not judge.watched_unchanged(memory):
+        # Before any code that looks up a builtin (the builtins are watched too): a changed
+        # namespace may have fooled the tests, so this run does not count; the zygote grades
+        # the job again with the restore.
+        stash["write"](result_fd, TAMPERED)
+        stash["_exit"](0)
     try:
         del ballast
         outcome = judge.decide(results, restore_builtins=not optimistic)
@@ -1106,6 +1107,9 @@ class _Judge:
         self._dict = dict
         self._type, self._str, self._len, self._missing = type, str, len, object()
         self._kept_during_tests = ctx.kept_during_tests
+        self._pread, self._from_bytes, self._os_error = ctx.stash["pread"], int.from_bytes, OSError
+        self._watched, self._baseline, self._order = ctx.watched, ctx.baseline, sys.byteorder
+        self._tag_offset = DICT_TAG_OFFSET
         self._builtins, self._snapshot = builtins.__dict__, ctx.builtins_snapshot
         self._kept: list[Any] = []
         self._messages = ctx.messages
@@ -1158,6 +1162,26 @@ class _Judge:
         if done == 2 and failure is not None:  # the tests raised
             return (*self._test_failure(failure), stdout)
         return "error", self._msg("interfered"), stdout  # our own step failed: learner's doing
+
+    def watched_unchanged(self, memory: int) -> bool:
+        """Whether every watched namespace still has the version tag it had in the zygote,
+        read through ``memory`` (this process's). Runs before anything is restored, so it
+        looks up no name in the builtins (bound references only)."""
+        pread, from_bytes, offset, order = (
+            self._pread,
+            self._from_bytes,
+            self._tag_offset,
+            self._order,
+        )
+        baseline, number = self._baseline, 0
+        try:
+            for address in self._watched:
+                if from_bytes(pread(memory, 8, address + offset), order) != baseline[number]:
+                    return False
+                number += 1
+        except self._os_error:
+            return False
+        return number > 0
 
     def _changed_during_tests(self) -> bool:
         """Whether the builtins or the helpers' namespace differ from their snapshots. Runs
@@ -1375,7 +1399,6 @@ class _Spare:
     job_fd: int  # the zygote writes the job here
     result_fd: int  # and reads the verdict here
     workdir: str
-    memory_fd: int = -1  # /proc/PID/mem, for the tamper check (-1: restore everything)
     watch: _Watch | None = None
 
 
@@ -1435,26 +1458,20 @@ def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
         _os_close(result_r)
         os.rmdir(workdir)
         raise pid
-    memory_fd = -1
-    if ctx.watched:  # opened now, while the child is still ours to inspect whatever its uid
-        try:  # noqa: SIM105 - not contextlib.suppress: see _reap
-            memory_fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            pass
-    return _Spare(pid, job_w, result_r, workdir, memory_fd)
+    return _Spare(pid, job_w, result_r, workdir)
 
 
 def discard(spare: _Spare, wait: bool = True) -> bool:
     """Kill, reap and clean up a spare (after its job, or unused). With ``wait`` False it does
     not wait for the child to finish exiting (tearing down its memory takes a while): False
     then means "call again later"."""
-    for fd in (spare.job_fd, spare.result_fd, spare.memory_fd):
+    for fd in (spare.job_fd, spare.result_fd):
         if fd >= 0:
             try:  # noqa: SIM105 - not contextlib.suppress: see _reap
                 _os_close(fd)
             except OSError:
                 pass
-    spare.job_fd = spare.result_fd = spare.memory_fd = -1
+    spare.job_fd = spare.result_fd = -1
     watch = spare.watch = spare.watch or _Watch(spare.pid)
     if not _reap(watch, wait):
         return False
@@ -1481,24 +1498,18 @@ def run_job(
     while the child works (the next spare is forked then); the caller discards this spare
     once the reply is sent."""
     started = time.monotonic()
-    check = spare.memory_fd >= 0 and not restore
+    check = bool(ctx.watched) and not restore
     data = memoryview((MODE_OPTIMISTIC if check else MODE_RESTORE) + job)
     while len(data):  # blocks while the child reads: the pipe holds 64 KiB
         data = data[_os_write(spare.job_fd, data) :]
+    _os_close(spare.job_fd)
+    spare.job_fd = -1
     yield from meanwhile()
     left = wall - (time.monotonic() - started)
     spare.watch = watch = _watch(spare.pid, spare.result_fd, left, cap)
-    if check and watch.complete and watch.data == CHECK_REQUEST:
-        # The learner's code and the tests are over: did they change a watched namespace?
-        if tampered(ctx, spare.memory_fd):
-            return None
-        _os_write(spare.job_fd, CLEAN)
-        left = wall - (time.monotonic() - started)
-        spare.watch = watch = _watch(spare.pid, spare.result_fd, left, cap)
-    elif check and watch.timed_out and tampered(ctx, spare.memory_fd):
-        return None  # out of time with a changed namespace: the tests may have been fooled
-    _os_close(spare.job_fd)
-    spare.job_fd = -1
+    if check and watch.complete and watch.data == TAMPERED:
+        move_baseline(ctx)
+        return None
     if not watch.complete:
         _reap(watch)  # no verdict: the exit status and CPU time will decide
     flags = (
