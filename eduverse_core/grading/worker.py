@@ -70,7 +70,9 @@ from typing import Any, NoReturn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 Step = Callable[[], Any]  # what the zygote's step loop calls (see main)
-TMP = "/tmp"  # where the zygote makes its folder (the server gives it no TMPDIR)
+TMP = "/tmp"  # where the zygote makes its folder (the server gives it no TMPDIR)...
+SHM = "/dev/shm"  # ...unless this is memory with room: see _work_root
+SHM_MIN_FREE = 1 << 30
 
 # The zygote removes the descriptor functions of RAW_FD_FUNCTIONS from every module before its
 # first child (see main()); its own code keeps these references. (No ``shutil``/``tempfile``
@@ -664,6 +666,21 @@ def _hidden_names() -> tuple[str, ...]:
     )
 
 
+def _work_root() -> str:
+    """Where the zygote makes its folder of job folders: ``/dev/shm`` when it is an in-memory
+    file system (tmpfs) we may write with at least 1 GiB free -- a folder made and removed
+    per submission costs ~0.1 ms less there than on a journalled disk -- else ``/tmp``.
+    Learner files then take memory until their job ends: at most 100 files x 1 MiB each."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
+            memory = any(line.split()[1:3] == [SHM, "tmpfs"] for line in mounts)
+        room = os.statvfs(SHM)
+    except (OSError, IndexError):
+        return TMP
+    free = room.f_bavail * room.f_frsize
+    return SHM if memory and free >= SHM_MIN_FREE and os.access(SHM, os.W_OK) else TMP
+
+
 def prepare(config: Mapping[str, Any]) -> Context:
     """Import, snapshot and plan everything, so a child's set-up is a few cheap operations.
     ``config["network_isolated"]`` is what :func:`first_stage` achieved."""
@@ -691,7 +708,7 @@ def prepare(config: Mapping[str, Any]) -> Context:
     if uid is not None and os.geteuid() != 0:
         uid = None  # only root can switch to another uid
     # The real path: a child's folder name is then already what the hook compares with.
-    base = os.path.realpath(f"{TMP}/eduverse-sandbox-{os.urandom(8).hex()}")
+    base = os.path.realpath(f"{_work_root()}/eduverse-sandbox-{os.urandom(8).hex()}")
     os.mkdir(base, 0o711)
     os.chmod(base, 0o711)  # (whatever the umask): children may enter their own folder only
     # The environment every child starts from: the server passed only LANG, MALLOC_ARENA_MAX
