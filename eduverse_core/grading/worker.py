@@ -1012,7 +1012,8 @@ def _compile_or_report(ctx: Context, job: Mapping[str, Any], verdict: _Verdict) 
 
 def _child(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Iterator[Step]:
     """The generator a child's step loop takes its steps from: :func:`_child_steps`, and the
-    process ends whatever way that ends (an exception, or being closed)."""
+    process ends whatever way that ends (an exception, or being closed). (The zygote's ends of
+    the pipes are closed with every other inherited descriptor: see _isolate_process.)"""
     try:
         yield from _child_steps(ctx, job_fd, result_fd, workdir)
     finally:
@@ -1430,15 +1431,23 @@ def _fork() -> int | OSError:
 @dataclass
 class _Loop:
     """The step loop's state (see :func:`main`): the generator it takes its steps from
-    (``source[0]``: the zygote's :func:`serve`, or in a child the child's own) and where the
-    results of the steps go."""
+    (``source[0]``: the zygote's :func:`serve`, or in a child the child's own), where the
+    results of the steps go, and the generator a child about to be forked is to start."""
 
     source: list[Iterator[Step]] = field(default_factory=list)
     results: collections.deque[Any] = field(default_factory=collections.deque)
+    pending: Iterator[Step] | None = None
 
     def steps(self) -> Iterator[Step]:
         """``next(source[0])``, again and again, in C: the loop adds no Python frame."""
         return map(next, map(operator.itemgetter(0), itertools.repeat(self.source)))
+
+    def enter_child(self) -> None:
+        """The fork hook, in a new child: from its next step on, the loop takes its steps
+        from the child's generator. The zygote's generators stay parked at ``source[1]``
+        (never resumed, never finalised), so no zygote code runs in a child."""
+        if self.pending is not None:
+            self.source[:0] = [self.pending]
 
 
 def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
@@ -1447,9 +1456,9 @@ def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
     ``mkdir`` (``tempfile.mkdtemp`` costs ~50 us of Python for the same).
 
     The fork itself is yielded to the step loop (its result comes back in ``loop.results``).
-    In the child, the loop then takes its steps from the child's own generator: the zygote's
-    generators, this one among them, stay parked there -- never resumed, never finalised --
-    so no zygote code runs in a child and the learner's frames sit on C code alone."""
+    The child's generator is made first: in the child, the fork hook (:meth:`_Loop.enter_child`)
+    has the loop take its steps from it, so the zygote's generators, this one among them, are
+    never resumed there and the learner's frames sit on C code alone."""
     workdir = f"{ctx.base}/job-{os.urandom(8).hex()}"
     os.mkdir(workdir, 0o700)
     try:
@@ -1460,14 +1469,14 @@ def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
     except OSError:
         os.rmdir(workdir)
         raise
-    yield _fork
+    loop.pending = _child(ctx, job_r, result_w, workdir)
+    try:
+        yield _fork
+    finally:
+        loop.pending = None  # (never started here: dropping it runs none of its code)
     pid = loop.results.pop()
-    if pid == 0:  # the child
-        ctx.stash["close"](job_w)
-        ctx.stash["close"](result_r)
-        loop.source[:0] = [_child(ctx, job_r, result_w, workdir)]  # the zygote's stays at 1
-        yield loop.results.clear  # the last step taken from the zygote's generators
-        ctx.stash["_exit"](EXIT_NO_VERDICT)  # (never resumed)
+    if pid == 0:  # (not reached: the child took its steps from loop.pending)
+        ctx.stash["_exit"](EXIT_NO_VERDICT)
     _os_close(job_r)
     _os_close(result_w)
     if isinstance(pid, OSError):
@@ -1726,6 +1735,7 @@ def main(argv: list[str]) -> int:
     # alone, with no thread of its own to start.
     loop = _Loop()
     loop.source.append(serve(ctx, fd_in, fd_out, loop))
+    os.register_at_fork(after_in_child=loop.enter_child)
     finished = _thread.allocate_lock()
     finished.acquire()
     steps = itertools.chain(loop.steps(), [finished.release])
