@@ -238,6 +238,48 @@ def test_test_code_that_does_not_compile_is_a_grader_error(grader: SandboxGrader
     assert not result.outcome.counts_as_attempt
 
 
+def test_tests_are_compiled_once_per_worker_and_judge_the_same(grader: SandboxGrader) -> None:
+    # A worker compiles a cycle's tests after its first submission; children forked after
+    # that take them compiled (every submission to a cycle runs the same tests).
+    tests = "def _twice(n):\n    return 2 * n\nassert answer(3) == _twice(3), 'answer doubles'"
+    before = grader.diagnostics()["tests_from_cache"]
+    verdicts = [
+        grade(grader, code, tests)
+        for code in ["def answer(n):\n    return n + n\n"] * 4
+        + ["def answer(n):\n    return n\n"] * 2
+    ]
+    assert [v.outcome for v in verdicts] == [Outcome.PASSED] * 4 + [Outcome.FAILED] * 2
+    assert {v.message for v in verdicts[4:]} == {"answer doubles"}
+    assert grader.diagnostics()["tests_from_cache"] >= before + 2
+    # Tests that do not compile are never cached: each submission gets the grader error.
+    for _ in range(3):
+        assert grade(grader, "x = 1", "assert x ==").outcome is Outcome.GRADER_ERROR
+
+
+def test_a_refilled_cache_slot_never_serves_another_cycles_tests() -> None:
+    # One slot, two cycles taking turns: the slot is refilled after every job, each time
+    # after the next child was forked, so no child may take it -- all compile their own.
+    first, second = "assert value == 1, 'one'", "assert value == 2, 'two'"
+    with SandboxGrader(workers=1, tests_cache=1) as sandbox:
+        sandbox.warm()
+        outcomes = [
+            grade(sandbox, f"value = {n}", tests).outcome
+            for _ in range(3)
+            for n, tests in ((1, first), (2, second), (2, first), (1, second))
+        ]
+        assert outcomes == [Outcome.PASSED, Outcome.PASSED, Outcome.FAILED, Outcome.FAILED] * 3
+        assert sandbox.diagnostics()["tests_from_cache"] == 0
+        for _ in range(3):  # one cycle again: cached from its third job on
+            assert grade(sandbox, "value = 1", first).outcome is Outcome.PASSED
+        assert sandbox.diagnostics()["tests_from_cache"] >= 1
+    with SandboxGrader(workers=1, tests_cache=0) as sandbox:  # off
+        for _ in range(3):
+            assert grade(sandbox, "value = 1", first).outcome is Outcome.PASSED
+        assert sandbox.diagnostics()["tests_from_cache"] == 0
+    with pytest.raises(ValueError, match="tests_cache"):
+        SandboxGrader(tests_cache=-1)
+
+
 def test_grader_options_set_limits_within_caps() -> None:
     limits = effective_limits(Limits(), {"wall_seconds": 1, "memory_bytes": 10**12, "x": "y"})
     assert limits.wall_seconds == 1.0 and limits.memory_bytes == 2 * 1024**3

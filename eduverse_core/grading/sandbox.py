@@ -40,15 +40,18 @@ from .base import GradeRequest, GradeResult, Limits
 from .messages import message
 from .worker import (
     EXIT_NO_VERDICT,
+    NO_SLOT,
     OUTCOMES,
     PIPE_READ,
     REPLY,
     REQUEST,
+    SAW_CACHED_TESTS,
     SAW_EXIT,
     SAW_FAILURE,
     SAW_OVERFLOW,
     SAW_RESTORED,
     SAW_TIMEOUT,
+    TESTS_CACHE_SLOTS,
     VERDICT_FIELDS,
     VERDICT_MAGIC,
 )
@@ -327,6 +330,8 @@ class SandboxGrader:
         other); ``None`` keeps the server's uid (weaker: see SECURITY.md).
     :param network: isolate the network (a new, empty network namespace) where permitted.
     :param limits: the default limits; a request's own ``limits`` win, then its options.
+    :param tests_cache: how many test codes each worker keeps compiled for the children it
+        forks afterwards (every submission to a cycle runs the same tests); 0 turns it off.
     """
 
     name = "sandbox"
@@ -338,15 +343,18 @@ class SandboxGrader:
         uid_base: int | None = 60000,
         network: bool = True,
         python: str = sys.executable,
+        tests_cache: int = TESTS_CACHE_SLOTS,
     ) -> None:
         count = workers if workers is not None else max(2, min(os.cpu_count() or 2, 8))
         if count < 1:
             raise ValueError("a sandbox grader needs at least one worker")
+        if not 0 <= tests_cache < NO_SLOT:
+            raise ValueError(f"tests_cache must be between 0 and {NO_SLOT - 1}")
         # One malloc arena (see RLIMIT_AS); symbols bound when the worker starts, not on a
         # child's first call (each lazy binding writes, so copies, a page in every child).
         env = {"LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "1", "LD_BIND_NOW": "1"}
         self._workers = [
-            _Worker(slot, self._command(python, slot, uid_base, network), env)
+            _Worker(slot, self._command(python, slot, uid_base, network, tests_cache), env)
             for slot in range(count)
         ]
         # LIFO: the worker used last has its next child forked and parked already.
@@ -356,6 +364,7 @@ class SandboxGrader:
         self._closed = False
         self._lock = threading.Lock()
         self._graded_twice = 0  # jobs whose code changed a watched namespace (see _result)
+        self._cached_tests = 0  # jobs whose child took its tests compiled from the cache
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxGrader:
@@ -364,8 +373,14 @@ class SandboxGrader:
         return cls()
 
     @staticmethod
-    def _command(python: str, slot: int, uid_base: int | None, network: bool) -> list[str]:
-        config = {"uid": None if uid_base is None else uid_base + slot, "network": network}
+    def _command(
+        python: str, slot: int, uid_base: int | None, network: bool, tests_cache: int
+    ) -> list[str]:
+        config = {
+            "uid": None if uid_base is None else uid_base + slot,
+            "network": network,
+            "tests_cache_slots": tests_cache,
+        }
         # -I: ignore PYTHON* variables and user site; -S: no site-packages (learner code sees
         # only the standard library); -B: write no .pyc; -X utf8: UTF-8 whatever the locale.
         return [python, "-I", "-S", "-B", "-X", "utf8", str(WORKER_SCRIPT), json.dumps(config)]
@@ -392,10 +407,13 @@ class SandboxGrader:
         }
         body = json.dumps(job, ensure_ascii=False).encode("utf-8", "surrogatepass")
         cap = 4 * limits.output_bytes + (1 << 20)  # what the child may send back
-        # [size of the rest][REQUEST header][the child's own frame: its size, the JSON]
-        head = REQUEST.pack(math.ceil(limits.wall_seconds * 1000), cap)
+        # [size of the rest][REQUEST header][the test code, for the worker's cache][the
+        # child's own frame: its size, the JSON]
+        tests = (request.test_code or "").encode("utf-8", "surrogatepass")
+        head = REQUEST.pack(math.ceil(limits.wall_seconds * 1000), cap, len(tests))
         child_frame = struct.pack(">I", len(body)) + body
-        frame = struct.pack(">I", len(head) + len(child_frame)) + head + child_frame
+        rest = len(head) + len(tests) + len(child_frame)
+        frame = struct.pack(">I", rest) + head + tests + child_frame
         if self._closed:
             return self._grader_error(request, started, "the grader is closed")
         worker = self._idle.get()
@@ -447,6 +465,8 @@ class SandboxGrader:
             # and how many jobs changed one (each was graded again with the full restore).
             "watched_namespaces": min((i.watched for i in infos), default=0),
             "graded_twice": self._graded_twice,
+            # Jobs whose tests their worker had compiled already (for an earlier submission).
+            "tests_from_cache": self._cached_tests,
             "python": infos[0].python if infos else None,
             "rss_kb": [w.rss_kb() for w in self._workers if w.alive],
         }
@@ -470,9 +490,10 @@ class SandboxGrader:
         data = reply[REPLY.size :]
         if flags & SAW_FAILURE:
             return self._grader_error(request, started, data.decode("utf-8", "replace"))
-        if flags & SAW_RESTORED:
+        if flags & (SAW_RESTORED | SAW_CACHED_TESTS):
             with self._lock:
-                self._graded_twice += 1
+                self._graded_twice += bool(flags & SAW_RESTORED)
+                self._cached_tests += bool(flags & SAW_CACHED_TESTS)
         outcome_, text, stdout, detail = classify(
             flags, status, cpu_us / 1_000_000, data, nonce, limits, request.locale
         )

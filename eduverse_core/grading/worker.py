@@ -83,13 +83,19 @@ PIPE_READ = 64 * 1024  # a pipe's capacity: one read takes a whole small frame
 VERDICT_MAGIC = b"EDUV1"
 VERDICT_FIELDS = 4  # outcome, message, stdout, detail
 OUTCOMES = frozenset({"passed", "failed", "error", "timeout", "limit_exceeded", "grader_error"})
-# Server -> zygote: after the frame's length, the wall-clock limit (ms) and the most bytes the
-# child may send back, then the job itself as the child reads it (a JSON frame). Zygote ->
+# Server -> zygote: after the frame's length, the wall-clock limit (ms), the most bytes the
+# child may send back and the test code's length, then the test code (UTF-8, for the zygote's
+# cache: see _TestsCache) and the job itself as the child reads it (a JSON frame). Zygote ->
 # server: after the frame's length, what it saw (flags), the exit status and CPU time when it
 # reaped the child, then the child's bytes (its verdict, if any) or our own error's text.
-REQUEST = struct.Struct(">II")
+REQUEST = struct.Struct(">III")
 REPLY = struct.Struct(">BiQ")
 SAW_VERDICT, SAW_TIMEOUT, SAW_OVERFLOW, SAW_EXIT, SAW_RESTORED, SAW_FAILURE = 1, 2, 4, 8, 16, 32
+SAW_CACHED_TESTS = 64  # the child ran test code the zygote had compiled
+# The zygote's cache of compiled test code: how many, and the largest source it compiles.
+TESTS_CACHE_SLOTS = 64
+TESTS_CACHE_MAX_SOURCE = 32 * 1024
+NO_SLOT = 0xFFFF  # (after the mode byte, the slot a child takes its compiled tests from)
 EXIT_NO_VERDICT = 71  # the child's own exit code when its setup failed (our fault)
 
 # Imported once in the zygote so a learner's ``import`` is a dictionary lookup. Each module
@@ -528,6 +534,52 @@ AUDIT_TOOLS: Mapping[str, Any] = types.MappingProxyType(
 
 # -- what the zygote prepares once ---------------------------------------------------------
 @dataclass
+class _TestsCache:
+    """Test code compiled once, in the zygote, for the children forked after: every submission
+    to a cycle runs the same tests, and compiling them is a child's costliest step after
+    running them. Slots are filled round-robin; a child may use a slot filled before it was
+    forked (``born`` against the fork count) -- a later refill is not in its memory."""
+
+    slots: int = TESTS_CACHE_SLOTS
+    codes: list[Any] = field(default_factory=list)
+    keys: list[bytes | None] = field(default_factory=list)
+    born: list[int] = field(default_factory=list)
+    index: dict[bytes, int] = field(default_factory=dict)
+    forks: int = 0  # children forked so far
+    next_slot: int = 0
+
+    def slot_for(self, source: bytes, forked: int) -> int:
+        """The slot holding ``source`` compiled, for the child that was fork number
+        ``forked``; :data:`NO_SLOT` when it has none."""
+        slot = self.index.get(source, NO_SLOT)
+        return slot if slot != NO_SLOT and self.born[slot] < forked else NO_SLOT
+
+    def add(self, source: bytes) -> None:
+        """Compile ``source`` into the next slot, for the children forked from now on. Not
+        when there is no room for it (no slots, too big) or it does not compile: children
+        compile it then, and report what is wrong."""
+        if not self.slots or not source or len(source) > TESTS_CACHE_MAX_SOURCE:
+            return
+        if source in self.index:
+            return
+        try:
+            text = source.decode("utf-8", "surrogatepass")
+            code = compile(text, "<tests>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        if len(self.codes) < self.slots:
+            self.codes.append(None)
+            self.keys.append(None)
+            self.born.append(0)
+        slot, self.next_slot = self.next_slot, (self.next_slot + 1) % self.slots
+        old = self.keys[slot]
+        if old is not None:
+            del self.index[old]
+        self.codes[slot], self.keys[slot], self.born[slot] = code, source, self.forks
+        self.index[source] = slot
+
+
+@dataclass
 class Context:
     """Everything the zygote computes once and every child inherits through ``fork``."""
 
@@ -559,6 +611,7 @@ class Context:
     steps: dict[str, Callable[..., Any]] = field(default_factory=dict)
     protected: frozenset[int] = frozenset()  # ids of our functions the learner can reach
     own_memory: int = -1  # /proc/self/mem, for version tags (-1: not available)
+    tests: _TestsCache = field(default_factory=_TestsCache)
     kit: _Kit = field(init=False)  # built at the end of prepare()
 
 
@@ -761,6 +814,7 @@ def prepare(config: Mapping[str, Any]) -> Context:
         restore_unwatched=tuple(p for p in restore if all(p is not w for w in watched)),
         kept_during_tests=(builtins_pair, helpers_pair),
         own_memory=own_memory,
+        tests=_TestsCache(slots=int(config.get("tests_cache_slots", TESTS_CACHE_SLOTS))),
         sys_snapshot=types.MappingProxyType(sys_snapshot),
         lists=lists,
         modules_snapshot=types.MappingProxyType(modules_snapshot),
@@ -983,9 +1037,12 @@ class _Verdict:
         self._exit(0)
 
 
-def _compile_or_report(ctx: Context, job: Mapping[str, Any], verdict: _Verdict) -> tuple[Any, Any]:
-    """Compile the learner's code and the tests; a SyntaxError is reported without running
-    anything (its line and column point into the learner's code)."""
+def _compile_or_report(
+    ctx: Context, job: Mapping[str, Any], verdict: _Verdict, slot: int
+) -> tuple[Any, Any]:
+    """Compile the learner's code and the tests (unless the zygote had, in ``slot``); a
+    SyntaxError is reported without running anything (its line and column point into the
+    learner's code)."""
     messages, locale = ctx.messages, str(job.get("locale", "en"))
     filename = str(job.get("filename") or "main.py")
     try:
@@ -1001,7 +1058,9 @@ def _compile_or_report(ctx: Context, job: Mapping[str, Any], verdict: _Verdict) 
         name = type(exc).__name__
         verdict.send("error", messages.exception_message(name, str(exc), locale))
     tests = None
-    if job.get("test_code"):
+    if slot != NO_SLOT:
+        tests = ctx.tests.codes[slot]
+    elif job.get("test_code"):
         try:
             tests = compile(str(job["test_code"]), "<tests>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
@@ -1056,8 +1115,9 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
 
     # The job, after one byte that says whether the zygote will check the watched namespaces
     # (then it answers on this pipe once the step chain is over: see below).
-    mode = stash["read"](job_fd, 1)
-    raw = read_raw_frame(job_fd) if mode else None
+    head = stash["read"](job_fd, 3)  # the mode, then the slot of the compiled tests
+    mode = head[:1]
+    raw = read_raw_frame(job_fd) if len(head) == 3 else None
     # The C scanner itself, not json.loads: its Python wrappers and the regular expression
     # they run would be ~20 more pages written in this child.
     job: Any = _scan_json(raw[4:].decode("utf-8", "surrogatepass"), 0)[0] if raw else None
@@ -1072,7 +1132,8 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
         stream._limit = output_limit
     verdict = _Verdict(stash, result_fd, str(job["nonce"]), output_limit)
     _set_limits(limits, result_fd)
-    kit.learner_box[0], tests = _compile_or_report(ctx, job, verdict)
+    slot = int.from_bytes(head[1:], "big")
+    kit.learner_box[0], tests = _compile_or_report(ctx, job, verdict, slot)
     kit.tests_box[0] = tests if tests is not None else compile("", "<tests>", "exec")
     stdin_text = str(job.get("stdin") or "")
     sys.stdin = sys.__stdin__ = io.StringIO(stdin_text)  # type: ignore[misc,assignment]
@@ -1417,6 +1478,7 @@ class _Spare:
     job_fd: int  # the zygote writes the job here
     result_fd: int  # and reads the verdict here
     workdir: str
+    forked: int = 0  # its number among the zygote's forks (see _TestsCache)
     watch: _Watch | None = None
 
 
@@ -1470,6 +1532,8 @@ def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
         os.rmdir(workdir)
         raise
     loop.pending = _child(ctx, job_r, result_w, workdir)
+    ctx.tests.forks += 1
+    forked = ctx.tests.forks
     try:
         yield _fork
     finally:
@@ -1484,7 +1548,7 @@ def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
         _os_close(result_r)
         os.rmdir(workdir)
         raise pid
-    return _Spare(pid, job_w, result_r, workdir)
+    return _Spare(pid, job_w, result_r, workdir, forked)
 
 
 def discard(spare: _Spare, wait: bool = True) -> bool:
@@ -1516,16 +1580,20 @@ def run_job(
     ctx: Context,
     restore: bool = False,
     meanwhile: Callable[[], Iterator[Step]] = lambda: iter(()),
+    tests: bytes = b"",
 ) -> Generator[Step, None, tuple[int, int, int, bytes] | None]:
     """Hand ``job`` (the child's frame) to ``spare`` and watch it for ``wall`` seconds, taking
     at most ``cap`` bytes. What was seen -- flags (``SAW_*``), exit status, CPU microseconds,
     the child's bytes -- for the server to judge; or None when the learner's code changed a
     watched namespace (the caller runs the job again with ``restore``). ``meanwhile`` runs
     while the child works (the next spare is forked then); the caller discards this spare
-    once the reply is sent."""
+    once the reply is sent. ``tests``: the job's test code, which the child takes compiled
+    from the cache when it was there before the child's fork."""
     started = time.monotonic()
     check = bool(ctx.watched) and not restore
-    data = memoryview((MODE_OPTIMISTIC if check else MODE_RESTORE) + job)
+    slot = ctx.tests.slot_for(tests, spare.forked)
+    mode = MODE_OPTIMISTIC if check else MODE_RESTORE
+    data = memoryview(mode + slot.to_bytes(2, "big") + job)
     while len(data):  # blocks while the child reads: the pipe holds 64 KiB
         data = data[_os_write(spare.job_fd, data) :]
     _os_close(spare.job_fd)
@@ -1539,7 +1607,8 @@ def run_job(
     if not watch.complete:
         _reap(watch)  # no verdict: the exit status and CPU time will decide
     flags = (
-        (SAW_VERDICT if watch.complete else 0)
+        (SAW_CACHED_TESTS if slot != NO_SLOT else 0)
+        | (SAW_VERDICT if watch.complete else 0)
         | (SAW_TIMEOUT if watch.timed_out else 0)
         | (SAW_OVERFLOW if watch.overflow else 0)
         | (SAW_EXIT if watch.reaped else 0)
@@ -1660,12 +1729,14 @@ def serve(ctx: Context, fd_in: int, fd_out: int, loop: _Loop) -> Iterator[Step]:
     yield from spares.prepare_next()
     try:
         while (raw := read_raw_frame(fd_in)) is not None:
-            wall_ms, cap = REQUEST.unpack_from(raw, 4)
-            job = raw[4 + REQUEST.size :]
-            answer = yield from _answer(spares, job, wall_ms / 1000, cap, ctx)
+            wall_ms, cap, tests_size = REQUEST.unpack_from(raw, 4)
+            start = 4 + REQUEST.size
+            tests, job = raw[start : start + tests_size], raw[start + tests_size :]
+            answer = yield from _answer(spares, job, tests, wall_ms / 1000, cap, ctx)
             flags, status, cpu_us, data = answer
             header = struct.pack(">I", REPLY.size + len(data)) + REPLY.pack(flags, status, cpu_us)
             send(header + data)
+            ctx.tests.add(tests)  # for the children forked from now on
             # Idle for a moment: reap the last child and remove its folder now rather than
             # during the next job (back-to-back requests keep that off their critical path).
             if not select.select([fd_in], [], [], IDLE_CLEANUP_SECONDS)[0]:
@@ -1675,7 +1746,7 @@ def serve(ctx: Context, fd_in: int, fd_out: int, loop: _Loop) -> Iterator[Step]:
 
 
 def _answer(
-    spares: _Spares, job: bytes, wall: float, cap: int, ctx: Context
+    spares: _Spares, job: bytes, tests: bytes, wall: float, cap: int, ctx: Context
 ) -> Generator[Step, None, tuple[int, int, int, bytes]]:
     """Run one job: without the restore first, again with it when the learner's code changed a
     watched namespace; a spare killed from outside while waiting is replaced once."""
@@ -1683,7 +1754,9 @@ def _answer(
     while True:
         spare = yield from spares.take()
         try:
-            seen = yield from run_job(spare, job, wall, cap, ctx, restore, spares.prepare_next)
+            seen = yield from run_job(
+                spare, job, wall, cap, ctx, restore, spares.prepare_next, tests
+            )
             if seen is not None:
                 return (seen[0] | SAW_RESTORED, *seen[1:]) if restore else seen
             restore = True
