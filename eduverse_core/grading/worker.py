@@ -1736,7 +1736,8 @@ def serve(ctx: Context, fd_in: int, fd_out: int, loop: _Loop) -> Iterator[Step]:
             flags, status, cpu_us, data = answer
             header = struct.pack(">I", REPLY.size + len(data)) + REPLY.pack(flags, status, cpu_us)
             send(header + data)
-            ctx.tests.add(tests)  # for the children forked from now on
+            if not flags & SAW_CACHED_TESTS:
+                ctx.tests.add(tests)  # for the children forked from now on
             # Idle for a moment: reap the last child and remove its folder now rather than
             # during the next job (back-to-back requests keep that off their critical path).
             if not select.select([fd_in], [], [], IDLE_CLEANUP_SECONDS)[0]:
