@@ -837,9 +837,8 @@ def prepare(config: Mapping[str, Any]) -> Context:
     # Process-wide settings every child would otherwise make for itself.
     _reset_signals(_signal_plan())
     os.umask(0o077)  # the zygote's own folders have explicit modes
-    _thread.stack_size(
-        16 << 20
-    )  # the serving thread's, so each child's: deep recursion fails cleanly
+    # The serving thread's stack, so each child's: deep recursion fails cleanly.
+    _thread.stack_size(16 << 20)
     context.kit = _make_kit(context)
     # Everything allocated so far is shared read-only with the children: keep the collector
     # off it, so a child's first collection does not touch (and copy) every page.
@@ -1001,15 +1000,21 @@ def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> int:
     """New session, no inherited descriptor but ``keep`` (and stdio, on /dev/null already in
     the zygote, as are the signal dispositions and the umask), its own folder and uid. Done
     while the child waits for its job, so none of it is on the critical path. Returns a
-    read-only descriptor on this process's memory, for the version tags (-1 when the zygote
-    found them unreadable): opened before the uid changes, after which it could not be."""
+    read-only descriptor on this process's memory, for the version tags (-1 when none are
+    watched or it cannot be opened): opened before the uid changes, after which it could not
+    be."""
     stash = ctx.stash
     os.setsid()
     low, high = sorted(keep)
     stash["closerange"](3, low)
     stash["closerange"](low + 1, high)
     stash["closerange"](high + 1, 1 << 16)
-    memory = os.open("/proc/self/mem", os.O_RDONLY | os.O_CLOEXEC) if ctx.watched else -1
+    memory = -1  # (unreadable: the check fails, and the job is graded again with the restore)
+    if ctx.watched:
+        try:  # noqa: SIM105 - not contextlib.suppress: see _reap
+            memory = os.open("/proc/self/mem", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            pass
     os.chdir(workdir)
     _drop_privileges(ctx.uid)
     # A real path already (a name in the zygote's realpath'd base): what the hook compares.
@@ -1113,9 +1118,10 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
         for _, snapshot in ctx.restore_unwatched:
             consume(snapshot.items())
 
-    # The job, after one byte that says whether the zygote will check the watched namespaces
-    # (then it answers on this pipe once the step chain is over: see below).
-    head = stash["read"](job_fd, 3)  # the mode, then the slot of the compiled tests
+    # The job, after a byte that says whether this child checks the watched namespaces after
+    # its run (optimistic) or restores them before the tests, and two with the slot of the
+    # zygote's compiled tests (NO_SLOT: compile them).
+    head = stash["read"](job_fd, 3)
     mode = head[:1]
     raw = read_raw_frame(job_fd) if len(head) == 3 else None
     # The C scanner itself, not json.loads: its Python wrappers and the regular expression
@@ -1168,11 +1174,11 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
 class _Judge:
     """Decides the outcome once the step chain is over, from the results deque alone.
 
-    Builtins are restored first unless the zygote found them unchanged (learner code may have
-    replaced them, and this class's code looks names up there), keeping the replaced objects
-    alive so no finalizer runs here. The exceptions are read through base-class descriptors
-    (C code, bound once here), never through methods a learner class could override; their
-    ``str()`` was computed in the chain (the collect step).
+    Builtins are restored first unless the child's check found them unchanged (learner code
+    may have replaced them, and this class's code looks names up there), keeping the replaced
+    objects alive so no finalizer runs here. The exceptions are read through base-class
+    descriptors (C code, bound once here), never through methods a learner class could
+    override; their ``str()`` was computed in the chain (the collect step).
     """
 
     _tb_of = BaseException.__dict__["__traceback__"].__get__
@@ -1619,9 +1625,9 @@ def run_job(
 class _Spares:
     """The zygote's pipeline: the spare that takes the next job, and used children to reap.
 
-    While a job runs, the next spare is forked (so it isolates itself and parks its learner
-    thread in parallel) and the previous child is reaped if it has exited: neither is on a
-    job's critical path. When the zygote is idle it waits for them all.
+    While a job runs, the next spare is forked (so it isolates itself in parallel) and the
+    previous child is reaped if it has exited: neither is on a job's critical path. When the
+    zygote is idle it waits for them all.
     """
 
     def __init__(self, ctx: Context, loop: _Loop) -> None:
