@@ -16,6 +16,10 @@ machine's speed drifts), the page faults per grading of the workers and their ch
 last the workers' resident memory after 100 and after ``--gradings`` sandbox gradings (a leak
 in the worker loop would show there). Targets on a 2-core machine, 2 clients: p50 <= 10 ms,
 >= 150 gradings/s, >= 8x the naive way, memory within 10 %.
+
+Last, a real cycle of the bundled course (its reference solution and tests, ``--course``
+gradings per round) with the workers' compiled-tests cache on and off, in alternating rounds:
+what the cache saves where tests are larger than one line.
 """
 
 from __future__ import annotations
@@ -33,7 +37,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eduverse_core.grading.base import GradeRequest
+from eduverse_core.grading.cycles import cycle_request
 from eduverse_core.grading.sandbox import SandboxGrader
+from eduverse_core.packs import load_pack
+from eduverse_core.resources import bundled_dir
 
 CODE = "print('hello')\n"
 TEST = "assert stdout == 'hello\\n', 'print hello'"
@@ -189,6 +196,45 @@ def page_faults(pids: list[int]) -> tuple[int, int] | None:
     return own, children
 
 
+def course_request(week_number: int = 3) -> GradeRequest:
+    """The bundled course's first cycle of ``week_number`` with tests, graded with its own
+    reference solution (first track)."""
+    pack = load_pack(bundled_dir("scenario_packs") / "logicore")
+    week = next(w for w in pack.weeks if w.number == week_number)
+    for cycle in week.cycles:
+        for track, content in cycle.tracks().items():
+            if cycle.test_for(track):
+                return cycle_request(cycle, track, content.solution, pack.default_locale)
+    raise SystemExit(f"week {week_number} of the bundled course has no cycle with tests")
+
+
+def course_rounds(total: int, rounds: int, clients: int) -> None:
+    """A real cycle with the compiled-tests cache on and off (alternating order): CPU ms per
+    grading of all our processes and throughput, medians."""
+    request = course_request()
+    seen: dict[str, list[tuple[float, float]]] = {"on": [], "off": []}
+    for number in range(rounds):
+        for mode in ("on", "off") if number % 2 == 0 else ("off", "on"):
+            with SandboxGrader(tests_cache=0 if mode == "off" else 64) as grader:
+                grader.warm()
+                pids = grader.diagnostics()["pids"]
+
+                def once(grader: SandboxGrader = grader) -> None:
+                    if not grader.grade(request).passed:
+                        raise SystemExit("the course cycle's solution did not pass")
+
+                measure("warm-up", once, 50, clients)
+                run, cpu = measure_cpu(pids, mode, once, total, clients)
+                seen[mode].append((run.throughput, cpu or 0.0))
+    tests = len(request.test_code or "")
+    print(f"\na course cycle (week 3, reference solution, {tests}-character tests),"
+          f" {clients} clients, median of {rounds} rounds:")  # fmt: skip
+    for mode, label in (("on", "tests compiled once per worker"), ("off", "compiled per child")):
+        throughput = statistics.median(t for t, _ in seen[mode])
+        cpu_ms = statistics.median(c for _, c in seen[mode])
+        print(f"  {label:<32}{throughput:5.0f}/s   CPU {cpu_ms:.2f} ms per grading")
+
+
 def rss_kb(grader: SandboxGrader) -> int:
     return sum(kb for kb in grader.diagnostics()["rss_kb"] if kb)
 
@@ -205,6 +251,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds")
     parser.add_argument("--naive", type=int, default=200, help="naive gradings per round")
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--course", type=int, default=1_000, help="course-cycle gradings per round")
     args = parser.parse_args()
     n = args.clients
     rounds: list[dict[str, Run]] = []
@@ -289,6 +336,8 @@ def main() -> None:
               " interpreters suffers more from a busy machine than forking)")  # fmt: skip
     print(f"naive = {NAIVE_WHAT}")
     print(f"targets, {n} clients: p50 <= 10 ms, >= 150 gradings/s, >= 8x naive, RSS within 10 %")
+    if args.course > 0:
+        course_rounds(args.course, max(2, args.rounds - 1), n)
 
 
 if __name__ == "__main__":
