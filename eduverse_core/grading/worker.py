@@ -541,10 +541,8 @@ class _TestsCache:
     forked (``born`` against the fork count) -- a later refill is not in its memory."""
 
     slots: int = TESTS_CACHE_SLOTS
-    codes: list[Any] = field(default_factory=list)
-    keys: list[bytes | None] = field(default_factory=list)
-    born: list[int] = field(default_factory=list)
-    index: dict[bytes, int] = field(default_factory=dict)
+    entries: list[tuple[bytes, Any, int]] = field(default_factory=list)  # source, code, born
+    index: dict[bytes, int] = field(default_factory=dict)  # source -> slot
     forks: int = 0  # children forked so far
     next_slot: int = 0
 
@@ -552,7 +550,7 @@ class _TestsCache:
         """The slot holding ``source`` compiled, for the child that was fork number
         ``forked``; :data:`NO_SLOT` when it has none."""
         slot = self.index.get(source, NO_SLOT)
-        return slot if slot != NO_SLOT and self.born[slot] < forked else NO_SLOT
+        return slot if slot != NO_SLOT and self.entries[slot][2] < forked else NO_SLOT
 
     def add(self, source: bytes) -> None:
         """Compile ``source`` into the next slot, for the children forked from now on. Not
@@ -567,15 +565,13 @@ class _TestsCache:
             code = compile(text, "<tests>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
-        if len(self.codes) < self.slots:
-            self.codes.append(None)
-            self.keys.append(None)
-            self.born.append(0)
         slot, self.next_slot = self.next_slot, (self.next_slot + 1) % self.slots
-        old = self.keys[slot]
-        if old is not None:
-            del self.index[old]
-        self.codes[slot], self.keys[slot], self.born[slot] = code, source, self.forks
+        entry = (source, code, self.forks)
+        if slot < len(self.entries):
+            del self.index[self.entries[slot][0]]
+            self.entries[slot] = entry
+        else:
+            self.entries.append(entry)
         self.index[source] = slot
 
 
@@ -658,19 +654,30 @@ def _snapshots(
     return strip, restore
 
 
-def _read_tags(fd: int, addresses: tuple[int, ...]) -> tuple[int, ...] | None:
+def _read_tags(
+    fd: int,
+    addresses: tuple[int, ...],
+    _pread: Callable[[int, int, int], bytes] = os.pread,
+    _to_int: Callable[[bytes, Any], int] = int.from_bytes,
+    _len: Callable[[bytes], int] = len,
+    _tuple: type[tuple[Any, ...]] = tuple,
+    _error: type[OSError] = OSError,
+    _offset: int = DICT_TAG_OFFSET,
+    _order: Any = sys.byteorder,
+) -> tuple[int, ...] | None:
     """The version tags of the dictionaries at ``addresses`` in the process whose memory ``fd``
-    reads (``/proc/PID/mem``); None when it cannot be read (the process is gone)."""
+    reads (``/proc/self/mem``); None when it cannot be read. A child's judge calls it after
+    learner code ran, so it looks up no name at all: what it uses is bound as defaults."""
     tags = []
     try:
         for address in addresses:
-            raw = os.pread(fd, 8, address + DICT_TAG_OFFSET)
-            if len(raw) != 8:
+            raw = _pread(fd, 8, address + _offset)
+            if _len(raw) != 8:
                 return None
-            tags.append(int.from_bytes(raw, sys.byteorder))
-    except OSError:
+            tags.append(_to_int(raw, _order))
+    except _error:
         return None
-    return tuple(tags)
+    return _tuple(tags)
 
 
 def _own_memory() -> int:
@@ -784,7 +791,6 @@ def prepare(config: Mapping[str, Any]) -> Context:
     stash["_exit"] = os._exit
     stash["gc_disable"] = gc.disable
     stash["read"] = os.read
-    stash["pread"] = os.pread
     denied = {id(m) for n, m in sys.modules.items() if n.split(".")[0] in DENIED_MODULES}
     strip, restore = _snapshots(dangerous, denied)
     helpers_pair = (helpers.__dict__, helpers_snapshot)
@@ -1064,7 +1070,7 @@ def _compile_or_report(
         verdict.send("error", messages.exception_message(name, str(exc), locale))
     tests = None
     if slot != NO_SLOT:
-        tests = ctx.tests.codes[slot]
+        tests = ctx.tests.entries[slot][1]
     elif job.get("test_code"):
         try:
             tests = compile(str(job["test_code"]), "<tests>", "exec", dont_inherit=True)
@@ -1192,9 +1198,7 @@ class _Judge:
         self._dict = dict
         self._type, self._str, self._len, self._missing = type, str, len, object()
         self._kept_during_tests = ctx.kept_during_tests
-        self._pread, self._from_bytes, self._os_error = ctx.stash["pread"], int.from_bytes, OSError
-        self._watched, self._baseline, self._order = ctx.watched, ctx.baseline, sys.byteorder
-        self._tag_offset = DICT_TAG_OFFSET
+        self._read_tags, self._watched, self._baseline = _read_tags, ctx.watched, ctx.baseline
         self._builtins, self._snapshot = builtins.__dict__, ctx.builtins_snapshot
         self._kept: list[Any] = []
         self._messages = ctx.messages
@@ -1252,21 +1256,8 @@ class _Judge:
         """Whether every watched namespace still has the version tag it had in the zygote,
         read through ``memory`` (this process's). Runs before anything is restored, so it
         looks up no name in the builtins (bound references only)."""
-        pread, from_bytes, offset, order = (
-            self._pread,
-            self._from_bytes,
-            self._tag_offset,
-            self._order,
-        )
-        baseline, number = self._baseline, 0
-        try:
-            for address in self._watched:
-                if from_bytes(pread(memory, 8, address + offset), order) != baseline[number]:
-                    return False
-                number += 1
-        except self._os_error:
-            return False
-        return number > 0
+        tags = self._read_tags(memory, self._watched)
+        return tags is not None and tags == self._baseline and self._baseline != ()
 
     def _changed_during_tests(self) -> bool:
         """Whether the builtins or the helpers' namespace differ from their snapshots. Runs
