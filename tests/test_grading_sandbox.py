@@ -238,29 +238,75 @@ def test_test_code_that_does_not_compile_is_a_grader_error(grader: SandboxGrader
     assert not result.outcome.counts_as_attempt
 
 
-def test_tests_are_compiled_once_per_worker_and_judge_the_same(grader: SandboxGrader) -> None:
+def test_tests_are_compiled_once_per_worker_and_judge_the_same() -> None:
     # A worker compiles a cycle's tests after its first submission; children forked after
-    # that take them compiled (every submission to a cycle runs the same tests).
+    # that take them compiled (every submission to a cycle runs the same tests). Spares come
+    # in batches of 2 here: the first two after the first job were forked before it, so the
+    # fourth job on is sure to take them from the cache.
     tests = "def _twice(n):\n    return 2 * n\nassert answer(3) == _twice(3), 'answer doubles'"
-    before = grader.diagnostics()["tests_from_cache"]
-    verdicts = [
-        grade(grader, code, tests)
-        for code in ["def answer(n):\n    return n + n\n"] * 4
-        + ["def answer(n):\n    return n\n"] * 2
-    ]
-    assert [v.outcome for v in verdicts] == [Outcome.PASSED] * 4 + [Outcome.FAILED] * 2
-    assert {v.message for v in verdicts[4:]} == {"answer doubles"}
-    assert grader.diagnostics()["tests_from_cache"] >= before + 2
-    # Tests that do not compile are never cached: each submission gets the grader error.
-    for _ in range(3):
-        assert grade(grader, "x = 1", "assert x ==").outcome is Outcome.GRADER_ERROR
+    with SandboxGrader(workers=1, spares=2) as sandbox:
+        verdicts = [
+            grade(sandbox, code, tests)
+            for code in ["def answer(n):\n    return n + n\n"] * 4
+            + ["def answer(n):\n    return n\n"] * 2
+        ]
+        assert [v.outcome for v in verdicts] == [Outcome.PASSED] * 4 + [Outcome.FAILED] * 2
+        assert {v.message for v in verdicts[4:]} == {"answer doubles"}
+        assert sandbox.diagnostics()["tests_from_cache"] >= 3
+        # Tests that do not compile are never cached: each submission gets the grader error.
+        for _ in range(3):
+            assert grade(sandbox, "x = 1", "assert x ==").outcome is Outcome.GRADER_ERROR
+
+
+def _stat(pid: int | str) -> list[str]:
+    """State, parent pid, ... of a process; [] when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    return _stat(pid)[:1] not in ([], ["Z"])
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = _stat(entry.name)
+        if fields and int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def test_spares_forked_in_batches_each_grade_one_job_and_are_all_cleaned_up() -> None:
+    with SandboxGrader(workers=1, spares=3) as sandbox:
+        results = [grade(sandbox, "import os\nprint(os.getpid(), os.getcwd())") for _ in range(10)]
+        assert all(r.outcome is Outcome.PASSED for r in results), results
+        pids = {int(r.stdout.split()[0]) for r in results}
+        folders = {Path(r.stdout.split()[1]) for r in results}
+        assert len(pids) == len(folders) == 10  # a process and a folder per job
+        assert_healthy(sandbox)
+        (worker,) = sandbox.diagnostics()["pids"]
+        waiting = _children_of(worker)
+        assert 1 <= len(waiting - pids) <= 3 + 3  # a batch of spares (and used ones exiting)
+    base = next(iter(folders)).parent
+    assert_removed(base)  # the spares still waiting went with their folders
+    deadline = time.monotonic() + 5
+    while any(map(_alive, waiting)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not [pid for pid in waiting if _alive(pid)]
+    with pytest.raises(ValueError, match="spares"):
+        SandboxGrader(spares=0)
+    with pytest.raises(ValueError, match="spares"):
+        SandboxGrader(spares=65)
 
 
 def test_a_refilled_cache_slot_never_serves_another_cycles_tests() -> None:
     # One slot, two cycles taking turns: the slot is refilled after every job, each time
     # after the next child was forked, so no child may take it -- all compile their own.
     first, second = "assert value == 1, 'one'", "assert value == 2, 'two'"
-    with SandboxGrader(workers=1, tests_cache=1) as sandbox:
+    with SandboxGrader(workers=1, tests_cache=1, spares=1) as sandbox:
         sandbox.warm()
         outcomes = [
             grade(sandbox, f"value = {n}", tests).outcome
@@ -272,7 +318,7 @@ def test_a_refilled_cache_slot_never_serves_another_cycles_tests() -> None:
         for _ in range(3):  # one cycle again: cached from its third job on
             assert grade(sandbox, "value = 1", first).outcome is Outcome.PASSED
         assert sandbox.diagnostics()["tests_from_cache"] >= 1
-    with SandboxGrader(workers=1, tests_cache=0) as sandbox:  # off
+    with SandboxGrader(workers=1, tests_cache=0, spares=1) as sandbox:  # off
         for _ in range(3):
             assert grade(sandbox, "value = 1", first).outcome is Outcome.PASSED
         assert sandbox.diagnostics()["tests_from_cache"] == 0
@@ -727,6 +773,72 @@ def test_closing_or_replacing_stdout_is_not_passed(grader: SandboxGrader) -> Non
     result = grade(grader, code, GREETING_TEST)
     assert (result.outcome, result.stdout) == (Outcome.FAILED, "wrong\n")
     assert_healthy(grader)
+
+
+def test_the_tests_see_sys_as_it_was_whatever_the_learner_changed(grader: SandboxGrader) -> None:
+    tests = "\n".join(
+        [
+            "import sys, json",
+            "assert not hasattr(sys, 'planted'), 'a name added to sys'",
+            "assert json.dumps(1) == '1', 'a module replaced in sys.modules'",
+            "assert '/planted' not in sys.path, 'sys.path'",
+            "assert stdout == 'hello\\n', 'stdout'",
+        ]
+    )
+    changes = ["sys.planted = 1", "sys.modules['json'] = sys", "sys.path.append('/planted')", ""]
+    for change in changes:
+        result = grade(grader, f"import sys\n{change}\nprint('hello')", tests)
+        assert result.outcome is Outcome.PASSED, (change, result)
+    assert_healthy(grader)
+
+
+def test_sys_is_put_back_before_the_tests_only_when_its_version_tag_moved() -> None:
+    # The step between the learner's run and the tests (white box: the two branches). With
+    # the tags read after the set-up still current, ``sys`` and ``sys.modules`` are left
+    # alone; once either changed, or with no readable memory, it is put back.
+    from types import MappingProxyType
+
+    from eduverse_core.grading import worker
+
+    memory = worker._own_memory()
+    assert memory >= 0  # Linux, 64-bit CPython 3.11: what the project runs on
+    fake_sys: dict[str, object] = {"name": 1}
+    fake_modules: dict[str, object] = {"json": "the real json"}
+
+    def prepare(tags: object, fd: int = memory) -> None:
+        state = {
+            "tests": True, "restore": (), "lists": (), "module": "learner main",
+            "sys": (fake_sys, MappingProxyType({"name": 1})),
+            "modules": (fake_modules, MappingProxyType({"json": "the real json"})),
+            "test_out": "out", "test_err": "err", "stdin_text": "", "stdin_type": str,
+            "parts": [], "ns": {}, "builtins": {}, "helpers": lambda *args: {},
+            "source": "", "locale": "en", "memory": fd, "sys_tags": tags,
+        }  # fmt: skip
+        worker._prepare_tests(state)
+
+    def tags() -> object:
+        return worker._raw_tags(memory, (id(fake_sys), id(fake_modules)))
+
+    try:
+        fake_sys["planted"] = fake_modules["json"] = "learner's"  # before the set-up's read
+        prepare(tags())
+        assert fake_sys["planted"] == fake_modules["json"] == "learner's"  # left alone
+        assert "__main__" not in fake_modules
+        read = tags()
+        fake_sys["later"] = "learner's"
+        prepare(read)
+        assert "planted" not in fake_sys and "later" not in fake_sys  # sys put back
+        assert fake_modules["json"] == "learner's"  # sys.modules did not move since the read
+        read = tags()
+        fake_modules["json"] = "learner's again"
+        prepare(read)
+        assert fake_modules == {"json": "the real json", "__main__": "learner main"}
+        fake_sys["planted"] = "learner's"
+        prepare(tags(), fd=-1)  # unreadable: always put back
+        assert "planted" not in fake_sys
+        assert fake_sys["stdout"] == "out"  # the tests' streams, in every case
+    finally:
+        os.close(memory)
 
 
 def test_an_infinite_loop_is_a_timeout(grader: SandboxGrader) -> None:

@@ -40,6 +40,7 @@ from .base import GradeRequest, GradeResult, Limits
 from .messages import message
 from .worker import (
     EXIT_NO_VERDICT,
+    MAX_SPARES,
     NO_SLOT,
     OUTCOMES,
     PIPE_READ,
@@ -51,6 +52,7 @@ from .worker import (
     SAW_OVERFLOW,
     SAW_RESTORED,
     SAW_TIMEOUT,
+    SPARES,
     TESTS_CACHE_SLOTS,
     VERDICT_FIELDS,
     VERDICT_MAGIC,
@@ -332,6 +334,10 @@ class SandboxGrader:
     :param limits: the default limits; a request's own ``limits`` win, then its options.
     :param tests_cache: how many test codes each worker keeps compiled for the children it
         forks afterwards (every submission to a cycle runs the same tests); 0 turns it off.
+    :param spares: how many children each worker forks ahead of their jobs, in one batch
+        (1–64). Larger batches cost less CPU per grading (each fork makes the worker's memory
+        copy-on-write again) and hold more idle processes; a batch is also how many jobs a
+        new cycle waits before its tests come from the cache.
     """
 
     name = "sandbox"
@@ -344,17 +350,20 @@ class SandboxGrader:
         network: bool = True,
         python: str = sys.executable,
         tests_cache: int = TESTS_CACHE_SLOTS,
+        spares: int = SPARES,
     ) -> None:
         count = workers if workers is not None else max(2, min(os.cpu_count() or 2, 8))
         if count < 1:
             raise ValueError("a sandbox grader needs at least one worker")
         if not 0 <= tests_cache < NO_SLOT:
             raise ValueError(f"tests_cache must be between 0 and {NO_SLOT - 1}")
+        if not 1 <= spares <= MAX_SPARES:
+            raise ValueError(f"spares must be between 1 and {MAX_SPARES}")
         # One malloc arena (see RLIMIT_AS); symbols bound when the worker starts, not on a
         # child's first call (each lazy binding writes, so copies, a page in every child).
         env = {"LANG": "C.UTF-8", "MALLOC_ARENA_MAX": "1", "LD_BIND_NOW": "1"}
         self._workers = [
-            _Worker(slot, self._command(python, slot, uid_base, network, tests_cache), env)
+            _Worker(slot, self._command(python, slot, uid_base, network, tests_cache, spares), env)
             for slot in range(count)
         ]
         # LIFO: the worker used last has its next child forked and parked already.
@@ -374,12 +383,13 @@ class SandboxGrader:
 
     @staticmethod
     def _command(
-        python: str, slot: int, uid_base: int | None, network: bool, tests_cache: int
+        python: str, slot: int, uid_base: int | None, network: bool, tests_cache: int, spares: int
     ) -> list[str]:
         config = {
             "uid": None if uid_base is None else uid_base + slot,
             "network": network,
             "tests_cache_slots": tests_cache,
+            "spares": spares,
         }
         # -I: ignore PYTHON* variables and user site; -S: no site-packages (learner code sees
         # only the standard library); -B: write no .pyc; -X utf8: UTF-8 whatever the locale.

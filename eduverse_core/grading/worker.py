@@ -10,11 +10,12 @@ standard-library-only too). See SECURITY.md for the threat model; in short:
   has ``ctypes`` loaded).
 * **Zygote** (this process, trusted): imports the grading runtime and the common standard
   library once and does what every child would otherwise do for itself (signals, stdio on
-  ``/dev/null``, raw descriptor writers removed from every module, the audit hook, the child's
-  kit), then answers binary frames on its pipes: a job in, what the child left out (the server
-  parses and judges it). It keeps one *spare* child forked ahead: while a job runs it forks the
-  next spare and reaps children that have exited (without waiting for one still tearing down
-  its memory), so neither is on a job's critical path. It watches each job with a wall-clock
+  ``/dev/null``, raw descriptor writers removed from every module, the audit hook made, the
+  child's kit), then answers binary frames on its pipes: a job in, what the child left out (the
+  server parses and judges it). It keeps *spare* children forked ahead, forked in batches
+  back to back: while a job runs it forks a batch when none is left and reaps children that
+  have exited (without waiting for one still tearing down its memory), so neither is on a
+  job's critical path. It watches each job with a wall-clock
   deadline, kills and reaps the child's process group and removes its working directory. It
   never runs learner code.
 * **Child** (one per job): new session, every descriptor closed but stdio and its job and
@@ -22,12 +23,12 @@ standard-library-only too). See SECURITY.md for the threat model; in short:
   before the job arrives; then rlimits, compile, run, judge, exit. Every page it writes is a
   copy-on-write fault (~3 us here), so it writes as little as it can.
 * **The step loop**: the zygote serves from a thread whose entry point is C code
-  (``deque.extend(map(operator.call, steps))``) taking each step from a generator, and
-  ``os.fork`` is one of those steps. So a child starts with no Python frame on its stack; its
-  loop switches to the child's own generator (the zygote's stay parked), which yields the
-  child's step chain: the learner's code and the tests run in the child's only thread with no
-  grader frame below them, and with no thread of its own to start (a thread's start touches
-  much of the runtime: ~10 % of a grading).
+  (``deque.extend(map(operator.call, steps))``) taking each step from a generator; a batch
+  of ``os.fork`` calls (C again) is one of those steps. So a child starts with no Python frame
+  on its stack; its loop switches to the child's own generator (the zygote's stay parked),
+  which yields the child's step chain: the learner's code and the tests run in the child's
+  only thread with no grader frame below them, and with no thread of its own to start (a
+  thread's start touches much of the runtime: ~10 % of a grading).
 * **The verdict** travels on the result pipe, written by the child's generator once the chain is
   over. Every step's result is appended by C to a deque that no Python object the learner can
   reach refers to; the judge decides the outcome from that deque (``None`` means "ran without
@@ -96,6 +97,8 @@ SAW_CACHED_TESTS = 64  # the child ran test code the zygote had compiled
 TESTS_CACHE_SLOTS = 64
 TESTS_CACHE_MAX_SOURCE = 32 * 1024
 NO_SLOT = 0xFFFF  # (after the mode byte, the slot a child takes its compiled tests from)
+SPARES = 8  # children forked ahead of their jobs, in one batch (see fork_spares)
+MAX_SPARES = 64
 EXIT_NO_VERDICT = 71  # the child's own exit code when its setup failed (our fault)
 
 # Imported once in the zygote so a learner's ``import`` is a dictionary lookup. Each module
@@ -288,10 +291,20 @@ def _run_held(box: list[Any], ns: dict[str, Any], _exec: Callable[..., Any] = ex
     _exec(box[0], ns)
 
 
-def _prepare_tests(state: dict[str, Any]) -> None:
+def _prepare_tests(
+    state: dict[str, Any],
+    _pread: Callable[[int, int, int], bytes] = os.pread,
+    _offset: int = DICT_TAG_OFFSET,
+    _error: type[OSError] = OSError,
+) -> None:
     """Between the learner's run and the tests: put back what the learner may have replaced
     (builtins, module namespaces, ``sys``), then bind the helpers afresh in the namespace.
     Nothing to do when there are no tests ("just run it").
+
+    ``sys`` and ``sys.modules`` are put back only when their version tags moved since the
+    child's set-up (``state["sys_tags"]``: address and raw tag of each, read then): a change
+    always gives a new tag, and writing back every name and value writes ~30 pages a child
+    would otherwise copy. An unreadable tag counts as moved.
 
     Learner code can run in here -- a finalizer when a replaced object is dropped, the
     ``__eq__`` of a key met in a lookup -- and find this frame (``f_back``). So everything is
@@ -311,16 +324,26 @@ def _prepare_tests(state: dict[str, Any]) -> None:
         state["helpers"],
     )
     source, locale = state["source"], state["locale"]
+    memory, ((sys_address, sys_tag), (modules_address, modules_tag)) = (
+        state["memory"], state["sys_tags"],
+    )  # fmt: skip
     for live, snap in restore:  # all of them, or those the zygote cannot check
         live.clear()
         live.update(snap)
-    for key in [k for k in sys_dict if k not in sys_snap]:
-        del sys_dict[key]
-    sys_dict.update(sys_snap)
+    try:  # (after the restore above, whose dropped objects' finalizers may have run)
+        sys_moved = _pread(memory, 8, sys_address + _offset) != sys_tag
+        modules_moved = _pread(memory, 8, modules_address + _offset) != modules_tag
+    except _error:
+        sys_moved = modules_moved = True
+    if sys_moved:
+        for key in [k for k in sys_dict if k not in sys_snap]:
+            del sys_dict[key]
+        sys_dict.update(sys_snap)
     for live_list, saved in lists:
         live_list[:] = saved
-    modules.update(modules_snap)
-    modules["__main__"] = module
+    if modules_moved:
+        modules.update(modules_snap)
+        modules["__main__"] = module
     sys_dict["stdout"] = sys_dict["__stdout__"] = test_out
     sys_dict["stderr"] = sys_dict["__stderr__"] = test_err
     sys_dict["stdin"] = sys_dict["__stdin__"] = make_stdin(stdin_text)
@@ -368,9 +391,10 @@ def _make_audit_hook(
     the judge whether a process was attempted, one that sets the child's facts and one that
     arms and disarms the hook.
 
-    Installed once, in the zygote, where it stays disarmed: the zygote's own events pass. Each
-    child sets its facts -- its working directory, the folders it may read, its two grader
-    descriptors -- before its job arrives, and the child's step chain (C code) arms the hook
+    Made once, in the zygote; installed by each child, never in the zygote (where it would be
+    called, disarmed, on every fork). Each child installs it and sets its facts -- its working
+    directory, the folders it may read, its two grader descriptors -- before its job arrives,
+    and the child's step chain (C code) arms the hook
     right before the learner's code and disarms it after the tests. Facts and flag are values
     rebound by the setters, never containers changed in place: the learner reads the hook's
     locals in a refusal's traceback, and a list there could be rewritten (say, the working
@@ -608,6 +632,7 @@ class Context:
     protected: frozenset[int] = frozenset()  # ids of our functions the learner can reach
     own_memory: int = -1  # /proc/self/mem, for version tags (-1: not available)
     tests: _TestsCache = field(default_factory=_TestsCache)
+    spares: int = SPARES  # forked in one batch (see fork_spares)
     kit: _Kit = field(init=False)  # built at the end of prepare()
 
 
@@ -678,6 +703,19 @@ def _read_tags(
     except _error:
         return None
     return _tuple(tags)
+
+
+def _raw_tags(fd: int, addresses: tuple[int, ...]) -> tuple[tuple[int, bytes], ...]:
+    """Each address with the raw version tag of the dictionary there, read through ``fd``
+    (``/proc/self/mem``); ``b""`` where it cannot be read (it then never matches a read)."""
+    pairs = []
+    for address in addresses:
+        try:
+            raw = os.pread(fd, 8, address + DICT_TAG_OFFSET)
+        except OSError:
+            raw = b""
+        pairs.append((address, raw if len(raw) == 8 else b""))
+    return tuple(pairs)
 
 
 def _own_memory() -> int:
@@ -821,6 +859,7 @@ def prepare(config: Mapping[str, Any]) -> Context:
         kept_during_tests=(builtins_pair, helpers_pair),
         own_memory=own_memory,
         tests=_TestsCache(slots=int(config.get("tests_cache_slots", TESTS_CACHE_SLOTS))),
+        spares=int(config.get("spares", SPARES)),
         sys_snapshot=types.MappingProxyType(sys_snapshot),
         lists=lists,
         modules_snapshot=types.MappingProxyType(modules_snapshot),
@@ -873,12 +912,13 @@ class _Kit:
     state: dict[str, Any]  # what the step between the two phases puts back (_prepare_tests)
     results: collections.deque[Any]  # filled by the step chain, read by the judge
     program: Any  # the step chain: an iterator of C objects only (see _make_kit)
+    hook: Callable[[str, tuple[Any, ...]], None]  # the audit hook, installed by each child
     set_facts: Callable[[str, Any, Any], None]  # the audit hook's per-child facts
     processes_attempted: Callable[[], bool]
 
 
 def _make_kit(ctx: Context) -> _Kit:
-    """Build the child kit and install the audit hook (in the zygote, once).
+    """Build the child kit and the audit hook (in the zygote, once; each child installs the hook).
 
     The step chain is C code that arms the audit hook, calls each step and appends its
     result to ``results`` (``takewhile`` stops at the first step that did not return None),
@@ -946,10 +986,9 @@ def _make_kit(ctx: Context) -> _Kit:
             ],
         ),
     )
-    sys.addaudithook(hook)
     return _Kit(
         module, parts, counter, streams, learner_box, tests_box, record, state, results,
-        program, set_facts, processes_attempted,
+        program, hook, set_facts, processes_attempted,
     )  # fmt: skip
 
 
@@ -1025,6 +1064,9 @@ def _isolate_process(ctx: Context, keep: tuple[int, int], workdir: str) -> int:
     _drop_privileges(ctx.uid)
     # A real path already (a name in the zygote's realpath'd base): what the hook compares.
     ctx.kit.set_facts(workdir, (workdir, *ctx.read_roots), (*keep, memory))
+    # Here, not in the zygote: there every fork would call it (disarmed, still ~13 pages of
+    # Python written after each fork).
+    sys.addaudithook(ctx.kit.hook)
     return memory
 
 
@@ -1155,6 +1197,8 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
         stdin_text=stdin_text,
         source=str(job["code"]),
         locale=str(job.get("locale", "en")),
+        memory=memory,
+        sys_tags=_raw_tags(memory, (id(sys.__dict__), id(sys.modules))),
     )
     steps_run = 3 if tests is not None else 1
     judge = _Judge(ctx, job, kit, steps_run)
@@ -1491,11 +1535,12 @@ def _fork() -> int | OSError:
 class _Loop:
     """The step loop's state (see :func:`main`): the generator it takes its steps from
     (``source[0]``: the zygote's :func:`serve`, or in a child the child's own), where the
-    results of the steps go, and the generator a child about to be forked is to start."""
+    results of the steps go, and the generators of the children about to be forked, the next
+    one first."""
 
     source: list[Iterator[Step]] = field(default_factory=list)
     results: collections.deque[Any] = field(default_factory=collections.deque)
-    pending: Iterator[Step] | None = None
+    pending: collections.deque[Iterator[Step]] = field(default_factory=collections.deque)
 
     def steps(self) -> Iterator[Step]:
         """``next(source[0])``, again and again, in C: the loop adds no Python frame."""
@@ -1505,47 +1550,87 @@ class _Loop:
         """The fork hook, in a new child: from its next step on, the loop takes its steps
         from the child's generator. The zygote's generators stay parked at ``source[1]``
         (never resumed, never finalised), so no zygote code runs in a child."""
-        if self.pending is not None:
-            self.source[:0] = [self.pending]
+        if self.pending:
+            self.source[:0] = [self.pending[0]]
 
 
-def fork_spare(ctx: Context, loop: _Loop) -> Generator[Step, None, _Spare]:
-    """Fork the next child now, so that a job costs neither the fork nor the isolation. Its
-    folder has an unguessable name in a folder others may enter but not list, made with one
-    ``mkdir`` (``tempfile.mkdtemp`` costs ~50 us of Python for the same).
-
-    The fork itself is yielded to the step loop (its result comes back in ``loop.results``).
-    The child's generator is made first: in the child, the fork hook (:meth:`_Loop.enter_child`)
-    has the loop take its steps from it, so the zygote's generators, this one among them, are
-    never resumed there and the learner's frames sit on C code alone."""
+def _plan_spare(ctx: Context, forked: int) -> tuple[_Spare, tuple[int, int], Iterator[Step]]:
+    """Everything a spare needs before its fork: its folder -- an unguessable name in a folder
+    others may enter but not list, made with one ``mkdir`` (``tempfile.mkdtemp`` costs ~50 us
+    of Python for the same) --, its two pipes (the child's ends returned apart, for the zygote
+    to close after the fork) and the generator the child will take its steps from."""
     workdir = f"{ctx.base}/job-{os.urandom(8).hex()}"
     os.mkdir(workdir, 0o700)
+    opened: list[int] = []
     try:
         if ctx.uid is not None:
             os.chown(workdir, ctx.uid, ctx.uid)
-        job_r, job_w = os.pipe()
-        result_r, result_w = os.pipe()
+        opened.extend(os.pipe())
+        opened.extend(os.pipe())
     except OSError:
+        for fd in opened:
+            _os_close(fd)
         os.rmdir(workdir)
         raise
-    loop.pending = _child(ctx, job_r, result_w, workdir)
-    ctx.tests.forks += 1
-    forked = ctx.tests.forks
+    job_r, job_w, result_r, result_w = opened
+    spare = _Spare(0, job_w, result_r, workdir, forked)
+    return spare, (job_r, result_w), _child(ctx, job_r, result_w, workdir)
+
+
+def fork_spares(ctx: Context, loop: _Loop, count: int) -> Generator[Step, None, list[_Spare]]:
+    """Fork up to ``count`` children now, so that a job costs neither the fork nor the
+    isolation; at least one, or OSError.
+
+    They are forked back to back by one step of C code, everything planned first
+    (:func:`_plan_spare`): each fork makes every page of the zygote copy-on-write again, so
+    each page the zygote writes afterwards costs a fault -- ~110 pages for one job's worth of
+    serving, ~45 for a fork yielded through the generators. Between the forks of a batch the
+    zygote runs no Python but :func:`_fork`, and the pages its serving writes fault once per
+    batch instead of once per job.
+
+    The children's generators are made first and queued in ``loop.pending``; the step
+    alternates a fork with taking the next generator off the queue. In a child, the fork hook
+    (:meth:`_Loop.enter_child`) has the loop take its steps from the generator at the head of
+    the queue, its own, and the fork's 0 ends the step (``takewhile``): the zygote's
+    generators, this one among them, are never resumed there and the learner's frames sit on
+    C code alone."""
+    planned: list[tuple[_Spare, tuple[int, int], Iterator[Step]]] = []
     try:
-        yield _fork
+        for number in range(ctx.tests.forks + 1, ctx.tests.forks + count + 1):
+            planned.append(_plan_spare(ctx, number))
+    except OSError:
+        if not planned:
+            raise
+    loop.pending.extend(steps for _, _, steps in planned)
+    calls = itertools.repeat((_fork, loop.pending.popleft), len(planned))
+    batch = itertools.takewhile(bool, map(operator.call, itertools.chain.from_iterable(calls)))
+    before = len(loop.results)
+    try:
+        yield partial(loop.results.extend, batch)
+        # loop.results: the pid (or OSError) and the generator of each fork, then the
+        # step's own None. Fewer only in a child the fork hook failed to switch: it ends.
+        if len(loop.results) != before + 2 * len(planned) + 1:
+            ctx.stash["_exit"](EXIT_NO_VERDICT)
+        loop.results.pop()
+        outcomes = [loop.results.popleft() for _ in range(2 * len(planned))][::2]
     finally:
-        loop.pending = None  # (never started here: dropping it runs none of its code)
-    pid = loop.results.pop()
-    if pid == 0:  # (not reached: the child took its steps from loop.pending)
-        ctx.stash["_exit"](EXIT_NO_VERDICT)
-    _os_close(job_r)
-    _os_close(result_w)
-    if isinstance(pid, OSError):
-        _os_close(job_w)
-        _os_close(result_r)
-        os.rmdir(workdir)
-        raise pid
-    return _Spare(pid, job_w, result_r, workdir, forked)
+        loop.pending.clear()  # (the generators never start here: dropping them runs no code)
+    forked, failure = [], None
+    for (spare, child_ends, _), pid in zip(planned, outcomes, strict=True):
+        for fd in child_ends:
+            _os_close(fd)
+        if isinstance(pid, int) and pid > 0:
+            spare.pid = pid
+            forked.append(spare)
+        else:  # the fork failed (no memory, no pids)
+            failure = pid if isinstance(pid, OSError) else None
+            _os_close(spare.job_fd)
+            _os_close(spare.result_fd)
+            os.rmdir(spare.workdir)
+    ctx.tests.forks += len(planned)
+    if not forked:
+        raise failure or OSError("no child forked")
+    return forked
 
 
 def discard(spare: _Spare, wait: bool = True) -> bool:
@@ -1614,33 +1699,36 @@ def run_job(
 
 
 class _Spares:
-    """The zygote's pipeline: the spare that takes the next job, and used children to reap.
+    """The zygote's pipeline: the spares that take the next jobs, and used children to reap.
 
-    While a job runs, the next spare is forked (so it isolates itself in parallel) and the
-    previous child is reaped if it has exited: neither is on a job's critical path. When the
-    zygote is idle it waits for them all.
+    While a job runs, a batch of spares is forked when none is left (so they isolate
+    themselves in parallel) and the previous children are reaped if they have exited:
+    neither is on a job's critical path. When the zygote is idle it tops the spares up to a
+    whole batch and waits for the used children.
     """
 
-    def __init__(self, ctx: Context, loop: _Loop) -> None:
+    def __init__(self, ctx: Context, loop: _Loop, batch: int) -> None:
         self._ctx = ctx
         self._loop = loop
-        self._next: _Spare | None = None
+        self._batch = max(1, min(batch, MAX_SPARES))
+        self._ready: collections.deque[_Spare] = collections.deque()
         self._used: list[_Spare] = []
 
     def take(self) -> Generator[Step, None, _Spare]:
-        spare, self._next = self._next, None
-        if spare is None:
-            spare = yield from fork_spare(self._ctx, self._loop)
-        return spare
+        if not self._ready:
+            self._ready.extend((yield from fork_spares(self._ctx, self._loop, 1)))
+        return self._ready.popleft()
 
     def prepare_next(self, wait: bool = False) -> Iterator[Step]:
-        """Fork the next spare if there is none, and reap the used children that have exited
-        (all of them, waiting, with ``wait``; never more than a few are left waiting)."""
-        if self._next is None:
-            try:
-                self._next = yield from fork_spare(self._ctx, self._loop)
+        """Fork a batch of spares if none is left (with ``wait``, when idle: top them up to a
+        batch), and reap the used children that have exited (all of them, waiting, with
+        ``wait``; never more than a few are left waiting)."""
+        missing = self._batch - len(self._ready) if wait or not self._ready else 0
+        if missing > 0:
+            try:  # noqa: SIM105 - not contextlib.suppress: see _reap
+                self._ready.extend((yield from fork_spares(self._ctx, self._loop, missing)))
             except OSError:  # no memory or pids right now: fork on demand instead
-                self._next = None
+                pass
         wait = wait or len(self._used) > 2
         used, self._used = self._used, []
         for spare in used:  # (a plain loop: a comprehension is one more function per call)
@@ -1651,10 +1739,10 @@ class _Spares:
         self._used.append(spare)
 
     def close(self) -> None:
-        for spare in [*self._used, *([self._next] if self._next else [])]:
+        for spare in [*self._used, *self._ready]:
             discard(spare)
         self._used.clear()
-        self._next = None
+        self._ready.clear()
 
 
 def _remove_tree(path: str) -> None:
@@ -1722,7 +1810,7 @@ def serve(ctx: Context, fd_in: int, fd_out: int, loop: _Loop) -> Iterator[Step]:
         "watched": len(ctx.watched),
     }
     send(encode_frame(ready))
-    spares = _Spares(ctx, loop)
+    spares = _Spares(ctx, loop, ctx.spares)
     yield from spares.prepare_next()
     try:
         while (raw := read_raw_frame(fd_in)) is not None:
@@ -1801,7 +1889,7 @@ def main(argv: list[str]) -> int:
         namespace.pop(key, None)
     # The step loop: a second thread whose entry point is C code calls what ``serve`` yields
     # -- ``os.fork`` among them -- so a child starts in a thread with no Python frame below
-    # the loop. There the loop switches to the child's own generator (see fork_spare), which
+    # the loop. There the loop switches to the child's own generator (see fork_spares), which
     # yields its step chain: the learner's code runs in the child's only thread, on C frames
     # alone, with no thread of its own to start.
     loop = _Loop()
