@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from eduverse_core import Eduverse
+from eduverse_core.grading import sandbox as sandbox_module
 from eduverse_core.grading.base import GradeRequest, GradeResult, Limits
 from eduverse_core.grading.sandbox import SandboxGrader, effective_limits
 from eduverse_core.models import Outcome
@@ -300,6 +301,25 @@ def test_spares_forked_in_batches_each_grade_one_job_and_are_all_cleaned_up() ->
         SandboxGrader(spares=0)
     with pytest.raises(ValueError, match="spares"):
         SandboxGrader(spares=65)
+
+
+def test_workers_start_from_code_compiled_by_the_server_and_drop_its_descriptor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Compiling its own script left the compiler's freed memory resident in every worker
+    # (see sandbox._BOOT): the server compiles it and hands it over on a memfd.
+    with SandboxGrader(workers=1) as sandbox:
+        assert_healthy(sandbox)
+        (pid,) = sandbox.diagnostics()["pids"]
+        assert "-c" in Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        assert not [link for link in links if "eduverse-worker-code" in link], links
+    # Without memfds (another OS), the worker compiles its script as before.
+    monkeypatch.setattr(sandbox_module, "_compiled_worker", lambda: None)
+    with SandboxGrader(workers=1) as sandbox:
+        assert_healthy(sandbox)
+        (pid,) = sandbox.diagnostics()["pids"]
+        assert str(sandbox_module.WORKER_SCRIPT) in Path(f"/proc/{pid}/cmdline").read_text()
 
 
 def test_a_refilled_cache_slot_never_serves_another_cycles_tests() -> None:

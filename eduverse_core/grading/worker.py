@@ -1874,6 +1874,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     if "network_isolated" not in config:
         first_stage(config, argv)
+    if isinstance(config.get("code_fd"), int):  # our compiled code (see sandbox._BOOT): read
+        with contextlib.suppress(OSError):
+            _os_close(config["code_fd"])
     ctx = prepare(config)
     # The server's pipes move away from 0 and 1, which (with 2) go to /dev/null: children
     # inherit that. Our own tracebacks still reach the server's stderr.
