@@ -322,6 +322,20 @@ def test_workers_start_from_code_compiled_by_the_server_and_drop_its_descriptor(
         assert str(sandbox_module.WORKER_SCRIPT) in Path(f"/proc/{pid}/cmdline").read_text()
 
 
+def test_spares_killed_while_waiting_are_replaced(grader: SandboxGrader) -> None:
+    # Something outside (an administrator, the OOM killer) kills the spares of a worker: the
+    # next job finds its spare dead, and gets a child forked for it instead.
+    for _ in range(2):
+        assert_healthy(grader)
+        killed = {pid for worker in grader.diagnostics()["pids"] for pid in _children_of(worker)}
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while any(map(_alive, killed)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert_healthy(grader)
+
+
 def test_a_refilled_cache_slot_never_serves_another_cycles_tests() -> None:
     # One slot, two cycles taking turns: the slot is refilled after every job, each time
     # after the next child was forked, so no child may take it -- all compile their own.

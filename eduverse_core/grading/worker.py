@@ -1738,6 +1738,11 @@ class _Spares:
     def done(self, spare: _Spare) -> None:
         self._used.append(spare)
 
+    def replace_ready(self) -> None:
+        """Discard the spares waiting for a job: the next job gets a child forked for it."""
+        self._used.extend(self._ready)
+        self._ready.clear()
+
     def close(self) -> None:
         for spare in [*self._used, *self._ready]:
             discard(spare)
@@ -1850,6 +1855,7 @@ def _answer(
             died += 1
             if died == 2:
                 return SAW_FAILURE, -1, 0, b"the spare child died"
+            spares.replace_ready()  # (whatever killed it may have killed its batch too)
         except Exception as exc:  # our bug: report it and keep serving
             return SAW_FAILURE, -1, 0, f"zygote: {exc!r}".encode("utf-8", "replace")
         finally:
