@@ -222,15 +222,37 @@ def grade_cmd(
     ctx.exit(0 if result.passed else EXIT_PROBLEM)
 
 
+def _reading_eduverse(ctx: click.Context) -> Any:
+    """The Eduverse for a command that only reads storage (the publications of a pack it
+    grades by id). A SQLite database file that does not exist holds no publications: it is
+    not created for that (an author grading in some folder would find an `eduverse.db` there);
+    an empty in-memory database stands in."""
+    obj = ctx.ensure_object(dict)
+    if "eduverse" not in obj:
+        from .default_plugins.sqlite_storage import MEMORY, parse_url
+        from .engine import Eduverse
+        from .settings import Settings
+
+        settings = Settings.from_env()
+        if settings.storage.startswith("sqlite:"):
+            database = parse_url(settings.storage)
+            if database != MEMORY and not Path(database).exists():
+                settings = Settings.from_env(storage="sqlite://:memory:")
+        obj["eduverse"] = Eduverse(settings)
+        ctx.call_on_close(obj["eduverse"].close)
+    return obj["eduverse"]
+
+
 def _pack_for_grading(ctx: click.Context, source: str, doing: str = "grading") -> Any:
-    """A pack from a path, or a registered pack's id. A pack that loads is graded even when
-    `pack validate` still finds problems (an author grades while writing): warn only."""
+    """A pack from a path, or a registered pack's id (its publication, if the configured
+    storage has one). A pack that loads is graded even when `pack validate` still finds
+    problems (an author grades while writing): warn only."""
     from .errors import ValidationFailed
     from .packs import validate
 
     path = Path(source)
     if not path.exists():
-        return get_eduverse(ctx).pack(source)
+        return _reading_eduverse(ctx).pack(source)
     validation = validate(path)
     if validation.pack is None:
         problems = [str(p) for p in validation.problems]

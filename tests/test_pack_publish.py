@@ -151,6 +151,28 @@ def test_publish_validates_checks_and_stores_the_pack(
     assert [(i.pack_id, i.version) for i in store.list_published_packs()] == [("minimal", "1.1.0")]
 
 
+def test_grading_by_pack_id_uses_its_publication_and_never_creates_a_database(
+    db: Path, tmp_path: Path
+) -> None:
+    code = tmp_path / "main.py"
+    code.write_text('print("Hello, LogiCore")\n', encoding="utf-8")
+    env = {**env_for(db), "EDUVERSE_PACKS": str(EXAMPLE)}
+    grade = ["grade", "--pack", "minimal", "--week", "1", "--cycle", "1", str(code)]
+    result = CliRunner().invoke(cli, grade, env=env)
+    assert result.exit_code == 0, result.output  # the registered pack
+    assert not db.exists()  # no database there: no publications, and none made
+    # A publication whose cycle wants other output is what grading by id then uses.
+    text = EXAMPLE.read_text(encoding="utf-8").replace("Hello, LogiCore", "Hello, EduVerse")
+    data = yaml.safe_load(text.replace("version: 1.0.0", "version: 2.0.0"))
+    data.pop("$schema")
+    assert data["version"] == "2.0.0"
+    published = run(db, "pack", "publish", str(write_pack(tmp_path, data, "v2.yaml")))
+    assert published.exit_code == 0, published.output
+    result = CliRunner().invoke(cli, grade, env=env)
+    assert result.exit_code == 1, result.output
+    assert "Hello, EduVerse" in result.stdout
+
+
 def test_published_lists_what_is_published(db: Path, store: SQLiteStorage) -> None:
     empty = run(db, "pack", "published")
     assert (empty.exit_code, empty.stdout, empty.stderr) == (0, "", "no published packs\n")
