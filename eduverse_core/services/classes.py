@@ -310,13 +310,15 @@ class ClassService(Service):
     def _logs_with_authors(
         self, class_id: str, page_size: int
     ) -> Iterator[tuple[SubmissionLog, User | None]]:
-        authors: dict[str, User | None] = {}  # one account read per author, not per log
+        authors: dict[str, User | None] = {}  # each account read once, a page's new ones at once
         after: str | None = None
         while True:
             page = self.storage.list_submissions(class_id=class_id, limit=page_size, after=after)
+            new = sorted({log.student_id for log in page} - authors.keys())
+            if new:
+                found = self.storage.get_users(user_ids=new)
+                authors.update((user_id, found.get(user_id)) for user_id in new)
             for log in page:
-                if log.student_id not in authors:
-                    authors[log.student_id] = self.storage.get_user(log.student_id)
                 yield log, authors[log.student_id]
             if len(page) < page_size:
                 return
