@@ -142,11 +142,15 @@ def test_members_show_progress_and_online_status(
     ev: Eduverse, student: User, other_student: User, instructor: User, classroom: Classroom
 ) -> None:
     ev.classes.join(student, classroom.invite_code)
-    ev.classes.join(other_student, classroom.invite_code)
+    joined(ev, other_student, classroom, utcnow() - timedelta(hours=1))
     ev.progress.save_live_code(student, "tiny", "print('hi')", "w1-a")
     members = {m.user.id: m for m in ev.classes.members(instructor, classroom.id)}
     assert members[student.id].online is True
-    assert members[other_student.id].online is False
+    assert members[other_student.id].online is False  # joined an hour ago, no step since
+    assert members[other_student.id].progress is None
+    ev.classes.join(other_student, classroom.invite_code)  # joining is done in the app
+    members = {m.user.id: m for m in ev.classes.members(instructor, classroom.id)}
+    assert members[other_student.id].online is True
     assert members[other_student.id].progress is None
     live = ev.classes.member_progress(instructor, classroom.id, student.id)
     assert live.live_code == "print('hi')"
@@ -211,7 +215,7 @@ def test_monitor_without_a_cursor_shows_every_member(
     feed = ev.classes.monitor(instructor, classroom.id)
     assert feed.member_ids == [student.id, other_student.id]
     assert [a.user_id for a in feed.changed] == [student.id, other_student.id]
-    assert feed.online_ids == [student.id]
+    assert feed.online_ids == [student.id, other_student.id]  # (joining is activity too)
     mine = feed.changed[0].progress
     assert mine is not None and mine.live_code == "answer = 1"
     assert feed.changed[1].progress is None

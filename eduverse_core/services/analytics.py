@@ -208,7 +208,7 @@ class AnalyticsService(Service):
                     p.cycle if p else 1,
                     len(p.completed) if p else 0,
                     p.last_active if p else None,
-                    is_online(p),
+                    is_online(p, member.membership.joined_at),
                 )
             )
         return rows

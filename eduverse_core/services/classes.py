@@ -222,7 +222,7 @@ class ClassService(Service):
             if user is None:  # account removed; the membership is stale
                 continue
             p = progress.get(user.id)
-            views.append(MemberView(user, membership, p, is_online(p)))
+            views.append(MemberView(user, membership, p, is_online(p, membership.joined_at)))
         return views
 
     def _owned_member(self, actor: User, class_id: str, student_id: str) -> Classroom:
@@ -279,7 +279,7 @@ class ClassService(Service):
         activity = []
         for m in memberships:
             p = progress.get(m.user_id)
-            activity.append(MemberActivity(m.user_id, m.joined_at, p, is_online(p)))
+            activity.append(MemberActivity(m.user_id, m.joined_at, p, is_online(p, m.joined_at)))
         # The cursor never moves back (a member who left takes their time with them).
         newest = max([a.changed_at for a in activity], default=_EPOCH)
         floor = watermark - MONITOR_LOOKBACK if watermark is not None else None

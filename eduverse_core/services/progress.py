@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ..errors import NotFound, PermissionDenied
 from ..models import Cycle, PauseState, Progress, ScenarioPack, User, Week, utcnow
@@ -111,11 +111,11 @@ def following(pack: ScenarioPack, week: int, cycle_id: str) -> tuple[int, str] |
     return order[index + 1] if index + 1 < len(order) else None
 
 
-def is_online(progress: Progress | None) -> bool:
-    """Active in the last five minutes."""
-    if progress is None or progress.last_active is None:
-        return False
-    return utcnow() - progress.last_active <= ONLINE_WINDOW
+def is_online(progress: Progress | None, joined_at: datetime | None = None) -> bool:
+    """Active in the last five minutes: a progress write, or joining the class (``joined_at``,
+    done in the app: a learner who just joined is online before their first step)."""
+    moments = [t for t in (progress.last_active if progress else None, joined_at) if t]
+    return bool(moments) and utcnow() - max(moments) <= ONLINE_WINDOW
 
 
 class ProgressService(Service):
