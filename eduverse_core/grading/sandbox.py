@@ -417,7 +417,7 @@ class SandboxGrader:
             )
             for slot in range(count)
         ]
-        # LIFO: the worker used last has its next child forked and parked already.
+        # LIFO: the worker used last is the warmest (its pages in the CPU's caches).
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         for worker in self._workers:
             self._idle.put(worker)

@@ -1668,9 +1668,9 @@ def run_job(
     at most ``cap`` bytes. What was seen -- flags (``SAW_*``), exit status, CPU microseconds,
     the child's bytes -- for the server to judge; or None when the learner's code changed a
     watched namespace (the caller runs the job again with ``restore``). ``meanwhile`` runs
-    while the child works (the next spare is forked then); the caller discards this spare
-    once the reply is sent. ``tests``: the job's test code, which the child takes compiled
-    from the cache when it was there before the child's fork."""
+    while the child works (a batch of spares is forked then, when none is left); the caller
+    discards this spare once the reply is sent. ``tests``: the job's test code, which the
+    child takes compiled from the cache when it was there before the child's fork."""
     started = time.monotonic()
     check = bool(ctx.watched) and not restore
     slot = ctx.tests.slot_for(tests, spare.forked)
