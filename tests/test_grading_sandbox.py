@@ -851,7 +851,8 @@ def test_sys_is_put_back_before_the_tests_only_when_its_version_tag_moved() -> N
         worker._prepare_tests(state)
 
     def tags() -> object:
-        return worker._raw_tags(memory, (id(fake_sys), id(fake_modules)))
+        addresses = (id(fake_sys), id(fake_modules))
+        return addresses, worker._read_tags(memory, addresses)
 
     try:
         fake_sys["planted"] = fake_modules["json"] = "learner's"  # before the set-up's read

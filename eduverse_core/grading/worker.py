@@ -294,7 +294,9 @@ def _run_held(box: list[Any], ns: dict[str, Any], _exec: Callable[..., Any] = ex
 def _prepare_tests(
     state: dict[str, Any],
     _pread: Callable[[int, int, int], bytes] = os.pread,
+    _to_int: Callable[[bytes, Any], int] = int.from_bytes,
     _offset: int = DICT_TAG_OFFSET,
+    _order: Any = sys.byteorder,
     _error: type[OSError] = OSError,
 ) -> None:
     """Between the learner's run and the tests: put back what the learner may have replaced
@@ -302,9 +304,10 @@ def _prepare_tests(
     Nothing to do when there are no tests ("just run it").
 
     ``sys`` and ``sys.modules`` are put back only when their version tags moved since the
-    child's set-up (``state["sys_tags"]``: address and raw tag of each, read then): a change
-    always gives a new tag, and writing back every name and value writes ~30 pages a child
-    would otherwise copy. An unreadable tag counts as moved.
+    child's set-up (``state["sys_tags"]``: their addresses, and their tags as
+    :func:`_read_tags` read them then): a change always gives a new tag, and writing back
+    every name and value writes ~30 pages a child would otherwise copy. An unreadable tag
+    counts as moved.
 
     Learner code can run in here -- a finalizer when a replaced object is dropped, the
     ``__eq__`` of a key met in a lookup -- and find this frame (``f_back``). So everything is
@@ -324,17 +327,19 @@ def _prepare_tests(
         state["helpers"],
     )
     source, locale = state["source"], state["locale"]
-    memory, ((sys_address, sys_tag), (modules_address, modules_tag)) = (
-        state["memory"], state["sys_tags"],
-    )  # fmt: skip
+    memory, ((sys_address, modules_address), then) = state["memory"], state["sys_tags"]
     for live, snap in restore:  # all of them, or those the zygote cannot check
         live.clear()
         live.update(snap)
     try:  # (after the restore above, whose dropped objects' finalizers may have run)
-        sys_moved = _pread(memory, 8, sys_address + _offset) != sys_tag
-        modules_moved = _pread(memory, 8, modules_address + _offset) != modules_tag
+        now = (
+            _to_int(_pread(memory, 8, sys_address + _offset), _order),
+            _to_int(_pread(memory, 8, modules_address + _offset), _order),
+        )
     except _error:
-        sys_moved = modules_moved = True
+        now = None
+    sys_moved = then is None or now is None or now[0] != then[0]
+    modules_moved = then is None or now is None or now[1] != then[1]
     if sys_moved:
         for key in [k for k in sys_dict if k not in sys_snap]:
             del sys_dict[key]
@@ -703,19 +708,6 @@ def _read_tags(
     except _error:
         return None
     return _tuple(tags)
-
-
-def _raw_tags(fd: int, addresses: tuple[int, ...]) -> tuple[tuple[int, bytes], ...]:
-    """Each address with the raw version tag of the dictionary there, read through ``fd``
-    (``/proc/self/mem``); ``b""`` where it cannot be read (it then never matches a read)."""
-    pairs = []
-    for address in addresses:
-        try:
-            raw = os.pread(fd, 8, address + DICT_TAG_OFFSET)
-        except OSError:
-            raw = b""
-        pairs.append((address, raw if len(raw) == 8 else b""))
-    return tuple(pairs)
 
 
 def _own_memory() -> int:
@@ -1192,13 +1184,14 @@ def _child_steps(ctx: Context, job_fd: int, result_fd: int, workdir: str) -> Ite
     stdin_text = str(job.get("stdin") or "")
     sys.stdin = sys.__stdin__ = io.StringIO(stdin_text)  # type: ignore[misc,assignment]
     ns["__file__"] = str(job.get("filename") or "main.py")
+    sys_dicts = (id(sys.__dict__), id(sys.modules))  # (our own last change to them is above)
     state.update(
         tests=tests is not None,
         stdin_text=stdin_text,
         source=str(job["code"]),
         locale=str(job.get("locale", "en")),
         memory=memory,
-        sys_tags=_raw_tags(memory, (id(sys.__dict__), id(sys.modules))),
+        sys_tags=(sys_dicts, _read_tags(memory, sys_dicts)),
     )
     steps_run = 3 if tests is not None else 1
     judge = _Judge(ctx, job, kit, steps_run)
