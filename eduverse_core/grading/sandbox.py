@@ -14,6 +14,7 @@ isolation and its limits.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import marshal
@@ -212,22 +213,29 @@ _BOOT = (
 )
 
 
+@functools.lru_cache(maxsize=2)
+def _marshalled(path: str, version: tuple[int, int]) -> bytes:
+    """The script at ``path`` compiled and marshalled, once per ``version`` (its mtime and
+    size): every grader of this process starts its workers from the same bytes."""
+    source = Path(path).read_bytes()
+    return marshal.dumps(compile(source, path, "exec", dont_inherit=True))
+
+
 def _compiled_worker() -> int | None:
     """A memfd holding the worker's marshalled code (read-only use, shared by the workers of
     one grader), or None where there are no memfds: the workers then compile their script."""
     create = getattr(os, "memfd_create", None)
     if create is None:  # pragma: no cover - not Linux
         return None
-    code = compile(WORKER_SCRIPT.read_bytes(), str(WORKER_SCRIPT), "exec", dont_inherit=True)
-    data = marshal.dumps(code)
+    stat = WORKER_SCRIPT.stat()
+    data = _marshalled(str(WORKER_SCRIPT), (stat.st_mtime_ns, stat.st_size))
     try:
         fd: int = create("eduverse-worker-code", os.MFD_CLOEXEC)
     except OSError:  # pragma: no cover - a kernel without memfds
         return None
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        with open(fd, "wb", closefd=False) as memfd:  # (writes it all)
+            memfd.write(data)
     except OSError:  # pragma: no cover - out of memory
         os.close(fd)
         return None
