@@ -53,13 +53,14 @@ def clean_errors(func: F) -> F:
     return cast(F, wrapper)
 
 
-def get_eduverse(ctx: click.Context) -> Any:
-    """The Eduverse for this invocation, created on first use (most commands need none)."""
+def get_eduverse(ctx: click.Context, settings: Any = None) -> Any:
+    """The Eduverse for this invocation, created on first use (most commands need none), on
+    ``settings`` (default: from the environment)."""
     obj = ctx.ensure_object(dict)
     if "eduverse" not in obj:
         from .engine import Eduverse
 
-        obj["eduverse"] = Eduverse()
+        obj["eduverse"] = Eduverse(settings)
         ctx.call_on_close(obj["eduverse"].close)
     return obj["eduverse"]
 
@@ -227,20 +228,17 @@ def _reading_eduverse(ctx: click.Context) -> Any:
     grades by id). A SQLite database file that does not exist holds no publications: it is
     not created for that (an author grading in some folder would find an `eduverse.db` there);
     an empty in-memory database stands in."""
-    obj = ctx.ensure_object(dict)
-    if "eduverse" not in obj:
-        from .default_plugins.sqlite_storage import MEMORY, parse_url
-        from .engine import Eduverse
-        from .settings import Settings
+    if "eduverse" in ctx.ensure_object(dict):
+        return get_eduverse(ctx)
+    from .default_plugins.sqlite_storage import MEMORY, parse_url
+    from .settings import Settings
 
-        settings = Settings.from_env()
-        if settings.storage.startswith("sqlite:"):
-            database = parse_url(settings.storage)
-            if database != MEMORY and not Path(database).exists():
-                settings = Settings.from_env(storage="sqlite://:memory:")
-        obj["eduverse"] = Eduverse(settings)
-        ctx.call_on_close(obj["eduverse"].close)
-    return obj["eduverse"]
+    settings = Settings.from_env()
+    if settings.storage.startswith("sqlite:"):
+        database = parse_url(settings.storage)
+        if database != MEMORY and not Path(database).exists():
+            settings = Settings.from_env(storage="sqlite://:memory:")
+    return get_eduverse(ctx, settings)
 
 
 def _pack_for_grading(ctx: click.Context, source: str, doing: str = "grading") -> Any:
