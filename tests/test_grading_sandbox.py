@@ -271,6 +271,14 @@ def _alive(pid: int) -> bool:
     return _stat(pid)[:1] not in ([], ["Z"])
 
 
+def _still_alive(pids: set[int]) -> list[int]:
+    """Those of ``pids`` still running after up to 5 s (zombies count as gone)."""
+    deadline = time.monotonic() + 5
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [pid for pid in pids if _alive(pid)]
+
+
 def _children_of(pid: int) -> set[int]:
     found = set()
     for entry in Path("/proc").glob("[0-9]*"):
@@ -293,10 +301,7 @@ def test_spares_forked_in_batches_each_grade_one_job_and_are_all_cleaned_up() ->
         assert 1 <= len(waiting - pids) <= 3 + 3  # a batch of spares (and used ones exiting)
     base = next(iter(folders)).parent
     assert_removed(base)  # the spares still waiting went with their folders
-    deadline = time.monotonic() + 5
-    while any(map(_alive, waiting)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not [pid for pid in waiting if _alive(pid)]
+    assert not _still_alive(waiting)
     with pytest.raises(ValueError, match="spares"):
         SandboxGrader(spares=0)
     with pytest.raises(ValueError, match="spares"):
@@ -330,9 +335,7 @@ def test_spares_killed_while_waiting_are_replaced(grader: SandboxGrader) -> None
         killed = {pid for worker in grader.diagnostics()["pids"] for pid in _children_of(worker)}
         for pid in killed:
             os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while any(map(_alive, killed)) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert not _still_alive(killed)
         assert_healthy(grader)
 
 
